@@ -1,0 +1,23 @@
+//! The Livedesk domain, free of transports and drivers.
+//!
+//! - [`values`]: values validated at the edge (`MessageBody`, `ClientMsgId`, `Email`, …);
+//!   holding one is the proof it was checked.
+//! - [`store`]: the `Store` port every backend implements, its records and its error type.
+//! - [`fanout`]: topics and the `Fanout` port that carries committed events to sockets.
+//!
+//! The server crate adapts HTTP and WebSocket onto these; the store crate implements `Store`
+//! for SQLite and PostgreSQL.
+
+pub mod fanout;
+pub mod store;
+pub mod values;
+
+pub use livedesk_protocol as protocol;
+
+/// Current Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,223 @@
+//! The `/ws/v1` socket: [`ClientFrame`] in, [`ServerFrame`] out, JSON text frames tagged by `type`.
+//!
+//! Every client frame may carry an `id` (1–64 characters); the server echoes it in the
+//! `ack` or `error` that answers the frame.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::ErrorCode;
+use crate::model::{
+    Author, Conversation, Message, Principal, VisitorAuthor, VisitorConversation, VisitorMessage,
+};
+
+/// How far the client has read a conversation: every `seq <= last_seq` is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cursor {
+    pub conversation_id: Uuid,
+    pub last_seq: i64,
+}
+
+/// What a client may send as a message kind. `note` is refused for visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SendKind {
+    #[default]
+    Text,
+    Note,
+}
+
+/// Frames a client sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum ClientFrame {
+    /// Must be the first frame. `token` is a visitor token or an agent session token; it may be
+    /// left out when the handshake carried a session cookie or an `Authorization` header.
+    /// `cursors` asks for a replay of everything after each cursor.
+    #[serde(rename = "hello")]
+    Hello {
+        #[serde(default)]
+        id: Option<String>,
+        #[serde(default)]
+        token: Option<String>,
+        #[serde(default)]
+        cursors: Vec<Cursor>,
+    },
+    /// Send a message. Retrying with the same `client_msg_id` never stores it twice.
+    #[serde(rename = "message.send")]
+    MessageSend {
+        #[serde(default)]
+        id: Option<String>,
+        conversation_id: Uuid,
+        client_msg_id: String,
+        body: String,
+        #[serde(default)]
+        kind: SendKind,
+    },
+    /// Typing started (`on: true`) or stopped. Ephemeral: never stored, may be dropped.
+    #[serde(rename = "typing")]
+    Typing {
+        #[serde(default)]
+        id: Option<String>,
+        conversation_id: Uuid,
+        on: bool,
+    },
+    /// Ask for replay of one conversation after `last_seq` (e.g. after a gap).
+    #[serde(rename = "resume")]
+    Resume {
+        #[serde(default)]
+        id: Option<String>,
+        conversation_id: Uuid,
+        last_seq: i64,
+    },
+    /// Application-level heartbeat; answered by `pong`.
+    #[serde(rename = "ping")]
+    Ping {
+        #[serde(default)]
+        id: Option<String>,
+    },
+}
+
+impl ClientFrame {
+    /// Every `type` a client may send.
+    pub const TYPES: [&'static str; 5] = ["hello", "message.send", "typing", "resume", "ping"];
+
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Self::Hello { id, .. }
+            | Self::MessageSend { id, .. }
+            | Self::Typing { id, .. }
+            | Self::Resume { id, .. }
+            | Self::Ping { id } => id.as_deref(),
+        }
+    }
+}
+
+/// Answer to `message.send` (and to the REST send), sent only after the message is committed.
+/// A retry of the same `client_msg_id` gets the same `message_id` and `seq`, with `duplicate: true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    pub conversation_id: Uuid,
+    pub client_msg_id: String,
+    pub message_id: Uuid,
+    pub seq: i64,
+    pub duplicate: bool,
+}
+
+/// One replayed conversation after `hello` or `resume`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resumed {
+    pub conversation_id: Uuid,
+    /// The conversation's `last_seq` when the replay was read.
+    pub last_seq: i64,
+    /// `false` when more was missed than the server replays: the client must reload the
+    /// conversation with `GET …/messages?after_seq=`.
+    pub recovered: bool,
+}
+
+/// Frames the server sends, generic over what the audience may see.
+/// Use [`AgentFrame`] or [`VisitorFrame`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum ServerFrame<M, C, A> {
+    #[serde(rename = "welcome")]
+    Welcome {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        principal: Principal,
+        /// The server pings at this interval; a client that hears nothing for twice as long reconnects.
+        heartbeat_ms: u64,
+        max_frame_bytes: usize,
+    },
+    #[serde(rename = "ack")]
+    Ack {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(flatten)]
+        ack: Ack,
+    },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        code: ErrorCode,
+        message: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
+    },
+    #[serde(rename = "message.created")]
+    MessageCreated { message: M },
+    #[serde(rename = "conversation.created")]
+    ConversationCreated { conversation: C },
+    #[serde(rename = "conversation.updated")]
+    ConversationUpdated { conversation: C },
+    #[serde(rename = "typing")]
+    Typing {
+        conversation_id: Uuid,
+        author: A,
+        on: bool,
+    },
+    #[serde(rename = "resumed")]
+    Resumed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+        #[serde(flatten)]
+        resumed: Resumed,
+    },
+    #[serde(rename = "pong")]
+    Pong {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+}
+
+/// What an agent's socket carries.
+pub type AgentFrame = ServerFrame<Message, Conversation, Author>;
+/// What a visitor's socket carries: built only from visitor-safe types.
+pub type VisitorFrame = ServerFrame<VisitorMessage, VisitorConversation, VisitorAuthor>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_frames_reject_unknown_fields() {
+        let raw = r#"{"type":"ping","id":"1","seq":5}"#;
+        assert!(serde_json::from_str::<ClientFrame>(raw).is_err());
+    }
+
+    #[test]
+    fn send_kind_defaults_to_text() {
+        let raw = format!(
+            r#"{{"type":"message.send","conversation_id":"{}","client_msg_id":"a","body":"hi"}}"#,
+            Uuid::nil()
+        );
+        let frame: Result<ClientFrame, _> = serde_json::from_str(&raw);
+        assert!(matches!(
+            frame,
+            Ok(ClientFrame::MessageSend {
+                kind: SendKind::Text,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ack_is_flat_on_the_wire() {
+        let frame: AgentFrame = ServerFrame::Ack {
+            id: Some("f1".into()),
+            ack: Ack {
+                conversation_id: Uuid::nil(),
+                client_msg_id: "c".into(),
+                message_id: Uuid::nil(),
+                seq: 3,
+                duplicate: false,
+            },
+        };
+        let v = serde_json::to_value(&frame).unwrap_or_default();
+        assert_eq!(v["type"], "ack");
+        assert_eq!(v["seq"], 3);
+        assert_eq!(v["id"], "f1");
+    }
+}

@@ -1,0 +1,202 @@
+//! Resources as clients see them. Visitors get their own, narrower types: a value of a
+//! visitor type cannot hold a private note or another person's data, by construction.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Unix time in milliseconds.
+pub type Millis = i64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Supervisor,
+    Agent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Snoozed,
+    Resolved,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Contact,
+    Agent,
+    Bot,
+    System,
+}
+
+/// What a message is. `note` is a private note: agents only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    Note,
+    Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub kind: AuthorKind,
+    /// Contact or agent id; absent for system messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A message as agents and API clients with an agent token see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    pub client_msg_id: Option<String>,
+    pub author: Author,
+    pub kind: MessageKind,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+/// The kinds a visitor may see. There is no `note` here, on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VisitorMessageKind {
+    Text,
+    Event,
+}
+
+/// The author as a visitor sees it: a kind and a display name, never an e-mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorAuthor {
+    pub kind: AuthorKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A message as a visitor sees it.
+///
+/// Visitor numbering is the conversation's `seq`, so a visitor sees gaps where private
+/// notes sit; clients must treat `seq` as increasing, fetch missing ranges by
+/// `after_seq`, and accept that a range may come back without some numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorMessage {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub seq: i64,
+    /// Present on the visitor's own messages, so an outbox can match its acks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_msg_id: Option<String>,
+    pub author: VisitorAuthor,
+    pub kind: VisitorMessageKind,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+impl VisitorMessage {
+    /// The visitor's view of `message`, or `None` when a visitor must not see it.
+    pub fn from_message(message: &Message) -> Option<Self> {
+        let kind = match message.kind {
+            MessageKind::Text => VisitorMessageKind::Text,
+            MessageKind::Event => VisitorMessageKind::Event,
+            MessageKind::Note => return None,
+        };
+        let own = message.author.kind == AuthorKind::Contact;
+        Some(Self {
+            id: message.id,
+            conversation_id: message.conversation_id,
+            seq: message.seq,
+            client_msg_id: if own {
+                message.client_msg_id.clone()
+            } else {
+                None
+            },
+            author: VisitorAuthor {
+                kind: message.author.kind,
+                name: message.author.name.clone(),
+            },
+            kind,
+            body: message.body.clone(),
+            created_at: message.created_at,
+        })
+    }
+}
+
+/// A conversation as agents see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<Uuid>,
+    pub last_seq: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// A conversation as its visitor sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorConversation {
+    pub id: Uuid,
+    pub inbox_id: Uuid,
+    pub status: ConversationStatus,
+    pub last_seq: i64,
+    pub created_at: Millis,
+}
+
+impl From<&Conversation> for VisitorConversation {
+    fn from(c: &Conversation) -> Self {
+        Self {
+            id: c.id,
+            inbox_id: c.inbox_id,
+            status: c.status,
+            last_seq: c.last_seq,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inbox {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub allowed_origins: Vec<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub inbox_id: Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub created_at: Millis,
+}
+
+/// Who a socket or request belongs to, as told to that client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    Agent { agent: Agent },
+    Visitor { contact_id: Uuid, inbox_id: Uuid },
+}

@@ -1,0 +1,132 @@
+//! The conversation services both adapters call: REST handlers and WebSocket frames decode
+//! their input, call these, and encode the result.
+
+use livedesk_core::store::{Audience, NewMessageRecord};
+use livedesk_core::values::{ClientMsgId, MessageBody};
+use livedesk_protocol::frames::{Ack, SendKind};
+use livedesk_protocol::model::{Author, AuthorKind, Conversation, Message, MessageKind};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::metrics::{metrics, SourceLabel};
+use crate::state::SharedState;
+
+/// The conversation, if the caller may see it. Unknown and foreign ids are both `not_found`.
+pub async fn conversation_for(
+    state: &SharedState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Conversation> {
+    let conversation = state
+        .store
+        .conversation(caller.workspace_id(), id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    match caller {
+        Caller::Visitor(v) if conversation.contact_id != v.contact_id => Err(ApiError::not_found()),
+        _ => Ok(conversation),
+    }
+}
+
+pub fn author_of(caller: &Caller) -> Author {
+    match caller {
+        Caller::Agent { agent, .. } => Author {
+            kind: AuthorKind::Agent,
+            id: Some(agent.id),
+            name: Some(agent.name.clone()),
+        },
+        Caller::Visitor(v) => Author {
+            kind: AuthorKind::Contact,
+            id: Some(v.contact_id),
+            name: None,
+        },
+    }
+}
+
+/// Validates, stores (idempotently on `client_msg_id`) and publishes a message.
+/// Returns only after the message is committed.
+pub async fn send_message(
+    state: &SharedState,
+    caller: &Caller,
+    conversation: &Conversation,
+    client_msg_id: String,
+    body: String,
+    kind: SendKind,
+    source: &'static str,
+) -> ApiResult<Ack> {
+    let client_msg_id = ClientMsgId::parse(client_msg_id)?;
+    let body = MessageBody::parse(body, state.config.limits.max_message_chars)?;
+    let kind = match (caller, kind) {
+        (_, SendKind::Text) => MessageKind::Text,
+        (Caller::Agent { .. }, SendKind::Note) => MessageKind::Note,
+        (Caller::Visitor(_), SendKind::Note) => return Err(ApiError::forbidden("private notes")),
+    };
+    let appended = state
+        .store
+        .append_message(NewMessageRecord {
+            workspace_id: conversation.workspace_id,
+            conversation_id: conversation.id,
+            client_msg_id,
+            author: author_of(caller),
+            kind,
+            body,
+        })
+        .await?;
+    if !appended.duplicate {
+        metrics()
+            .messages
+            .get_or_create(&SourceLabel { source })
+            .inc();
+    }
+    // Published again on a retry as well: the first attempt may have died between commit and
+    // publish. Sockets drop a seq they have already sent.
+    events::message_created(state, conversation, &appended.message);
+    let m = appended.message;
+    Ok(Ack {
+        conversation_id: m.conversation_id,
+        client_msg_id: m.client_msg_id.unwrap_or_default(),
+        message_id: m.id,
+        seq: m.seq,
+        duplicate: appended.duplicate,
+    })
+}
+
+/// Messages after `after_seq` (ascending), or the newest before `before_seq`.
+pub async fn messages(
+    state: &SharedState,
+    caller: &Caller,
+    conversation: &Conversation,
+    after_seq: Option<i64>,
+    before_seq: Option<i64>,
+    limit: u32,
+) -> ApiResult<(Vec<Message>, bool)> {
+    let audience = match caller {
+        Caller::Agent { .. } => Audience::Agent,
+        Caller::Visitor(_) => Audience::Visitor,
+    };
+    let limit = limit.clamp(1, 500);
+    let mut page = match (after_seq, before_seq) {
+        (_, Some(before)) => {
+            let mut page = state
+                .store
+                .messages_before(conversation.id, before, limit + 1, audience)
+                .await?;
+            let more = page.len() > limit as usize;
+            if more {
+                page.remove(0);
+            }
+            return Ok((page, more));
+        }
+        (after, None) => {
+            state
+                .store
+                .messages_after(conversation.id, after.unwrap_or(0), limit + 1, audience)
+                .await?
+        }
+    };
+    let more = page.len() > limit as usize;
+    page.truncate(limit as usize);
+    Ok((page, more))
+}

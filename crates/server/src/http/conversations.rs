@@ -1,0 +1,190 @@
+//! Conversations and their messages, for visitors (their own) and agents (their workspace's).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use livedesk_core::store::ConversationFilter;
+use livedesk_protocol::model::{ConversationStatus, VisitorConversation, VisitorMessage};
+use livedesk_protocol::rest::{
+    ConversationPage, MessagePage, NewConversation, NewMessage, VisitorConversationList,
+    VisitorMessagePage,
+};
+use livedesk_protocol::ErrorCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::extract::{Json, Path, Query};
+use crate::auth::Caller;
+use crate::chat;
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::state::SharedState;
+
+pub async fn create(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Json(req): Json<NewConversation>,
+) -> ApiResult<Response> {
+    let (inbox_id, contact_id) = match &caller {
+        Caller::Visitor(v) => {
+            if req.inbox_id.is_some_and(|i| i != v.inbox_id)
+                || req.contact_id.is_some_and(|c| c != v.contact_id)
+            {
+                return Err(ApiError::not_found());
+            }
+            (v.inbox_id, v.contact_id)
+        }
+        Caller::Agent { .. } => match (req.inbox_id, req.contact_id) {
+            (Some(i), Some(c)) => (i, c),
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidRequest,
+                    "agents must name inbox_id and contact_id",
+                ))
+            }
+        },
+    };
+    let conversation = state
+        .store
+        .create_conversation(caller.workspace_id(), inbox_id, contact_id)
+        .await?;
+    events::conversation_created(&state, &conversation);
+    Ok(match caller {
+        Caller::Visitor(_) => (
+            StatusCode::CREATED,
+            axum::Json(VisitorConversation::from(&conversation)),
+        )
+            .into_response(),
+        Caller::Agent { .. } => (StatusCode::CREATED, axum::Json(conversation)).into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    status: Option<ConversationStatus>,
+    inbox_id: Option<Uuid>,
+    before: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub async fn list(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Response> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let mut filter = ConversationFilter {
+        workspace_id: caller.workspace_id(),
+        contact_id: None,
+        inbox_id: q.inbox_id,
+        status: q.status,
+        updated_before: q.before,
+        limit,
+    };
+    if let Caller::Visitor(v) = &caller {
+        filter.contact_id = Some(v.contact_id);
+        let conversations = state.store.list_conversations(&filter).await?;
+        let conversations = conversations
+            .iter()
+            .map(VisitorConversation::from)
+            .collect();
+        return Ok(axum::Json(VisitorConversationList { conversations }).into_response());
+    }
+    let conversations = state.store.list_conversations(&filter).await?;
+    let next_before = if conversations.len() == limit as usize {
+        conversations.last().map(|c| c.updated_at)
+    } else {
+        None
+    };
+    Ok(axum::Json(ConversationPage {
+        conversations,
+        next_before,
+    })
+    .into_response())
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<Response> {
+    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    Ok(match caller {
+        Caller::Visitor(_) => axum::Json(VisitorConversation::from(&conversation)).into_response(),
+        Caller::Agent { .. } => axum::Json(conversation).into_response(),
+    })
+}
+
+/// Sends a message: 201 when stored now, 200 with the original ack when it was stored before.
+pub async fn send(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<NewMessage>,
+) -> ApiResult<Response> {
+    state
+        .message_limiter
+        .check(&caller.actor_id())
+        .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
+    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let ack = chat::send_message(
+        &state,
+        &caller,
+        &conversation,
+        req.client_msg_id,
+        req.body,
+        req.kind,
+        "rest",
+    )
+    .await?;
+    let status = if ack.duplicate {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, axum::Json(ack)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesQuery {
+    after_seq: Option<i64>,
+    before_seq: Option<i64>,
+    limit: Option<u32>,
+}
+
+pub async fn messages(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<MessagesQuery>,
+) -> ApiResult<Response> {
+    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let (page, has_more) = chat::messages(
+        &state,
+        &caller,
+        &conversation,
+        q.after_seq,
+        q.before_seq,
+        q.limit.unwrap_or(100),
+    )
+    .await?;
+    Ok(match caller {
+        Caller::Visitor(_) => axum::Json(VisitorMessagePage {
+            messages: page
+                .iter()
+                .filter_map(VisitorMessage::from_message)
+                .collect(),
+            last_seq: conversation.last_seq,
+            has_more,
+        })
+        .into_response(),
+        Caller::Agent { .. } => axum::Json(MessagePage {
+            messages: page,
+            last_seq: conversation.last_seq,
+            has_more,
+        })
+        .into_response(),
+    })
+}

@@ -1,0 +1,139 @@
+//! The in-process fan-out: which sockets of this node listen to which topic.
+//!
+//! Publishing never waits: each socket has a bounded queue, and a socket whose queue is full
+//! is told to close as "slow" (it resumes from its cursors on reconnect).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use livedesk_core::fanout::{Event, Fanout, Topic};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+struct Subscriber {
+    id: u64,
+    tx: mpsc::Sender<Event>,
+    slow: CancellationToken,
+}
+
+#[derive(Default)]
+pub struct Hub {
+    topics: RwLock<HashMap<Topic, Vec<Subscriber>>>,
+    next_id: AtomicU64,
+}
+
+/// Unsubscribes when dropped.
+pub struct Subscription {
+    hub: Arc<Hub>,
+    topic: Topic,
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Ok(mut topics) = self.hub.topics.write() {
+            if let Some(subs) = topics.get_mut(&self.topic) {
+                subs.retain(|s| s.id != self.id);
+                if subs.is_empty() {
+                    topics.remove(&self.topic);
+                }
+            }
+        }
+    }
+}
+
+impl Hub {
+    pub fn subscribe(
+        self: &Arc<Self>,
+        topic: Topic,
+        tx: mpsc::Sender<Event>,
+        slow: CancellationToken,
+    ) -> Subscription {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut topics) = self.topics.write() {
+            topics
+                .entry(topic)
+                .or_default()
+                .push(Subscriber { id, tx, slow });
+        }
+        Subscription {
+            hub: Arc::clone(self),
+            topic,
+            id,
+        }
+    }
+
+    /// Hands the event to every local subscriber of its topic.
+    pub fn deliver(&self, event: &Event) {
+        let Ok(topics) = self.topics.read() else {
+            return;
+        };
+        let Some(subs) = topics.get(&event.topic) else {
+            return;
+        };
+        for sub in subs {
+            match sub.tx.try_send(event.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => sub.slow.cancel(),
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+        }
+    }
+
+    pub fn subscriber_count(&self) -> usize {
+        self.topics
+            .read()
+            .map(|t| t.values().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+}
+
+/// Single-node fan-out: publish goes straight to this node's sockets.
+pub struct LocalFanout(pub Arc<Hub>);
+
+impl Fanout for LocalFanout {
+    fn publish(&self, event: Event) {
+        self.0.deliver(&event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+    use uuid::Uuid;
+
+    fn event(topic: Topic) -> Event {
+        Event {
+            topic,
+            payload: Bytes::from_static(b"{}"),
+            message_seq: None,
+            committed_at: std::time::Instant::now(),
+        }
+    }
+
+    #[test]
+    fn only_subscribers_of_the_topic_receive_and_a_full_queue_marks_the_socket_slow() {
+        let hub = Arc::new(Hub::default());
+        let a = Topic::Visitor {
+            contact_id: Uuid::now_v7(),
+        };
+        let b = Topic::Visitor {
+            contact_id: Uuid::now_v7(),
+        };
+        let (tx, mut rx) = mpsc::channel(1);
+        let slow = CancellationToken::new();
+        let sub = hub.subscribe(a, tx, slow.clone());
+        hub.deliver(&event(b));
+        assert!(rx.try_recv().is_err());
+        hub.deliver(&event(a));
+        assert!(rx.try_recv().is_ok());
+        hub.deliver(&event(a));
+        assert!(!slow.is_cancelled());
+        hub.deliver(&event(a));
+        assert!(slow.is_cancelled());
+        drop(sub);
+        assert_eq!(hub.subscriber_count(), 0);
+    }
+}

@@ -1,0 +1,181 @@
+//! The `livedesk` server: configuration, the HTTP and WebSocket adapters over the domain,
+//! authentication, and the process around them.
+//!
+//! - [`config`]: the typed configuration and its documented example;
+//! - [`App`]: built from a config and a bound listener, run until a shutdown future resolves
+//!   (`main` and every test start it the same way);
+//! - `http`: REST (`/api/v1`) and operational endpoints; `ws`: the `/ws/v1` socket;
+//! - `chat`: the conversation services both adapters call; `events`: frames for sockets;
+//! - `auth`, `limits`, `metrics`, `hub`, `net`, `tls`: what their names say;
+//! - [`cli`]: the `livedesk` command line.
+
+pub mod auth;
+mod chat;
+pub mod cli;
+pub mod config;
+mod error;
+mod events;
+mod http;
+mod hub;
+mod limits;
+pub mod metrics;
+mod net;
+mod state;
+mod tls;
+mod ws;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine as _;
+use livedesk_core::store::StoreError;
+use rand::RngCore as _;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+pub use crate::config::Config;
+use crate::hub::{Hub, LocalFanout};
+use crate::limits::KeyedLimiter;
+pub use crate::state::{AppState, SharedState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the database: {0}")]
+    Store(#[from] StoreError),
+    #[error("cannot set up TLS: {0}")]
+    Tls(#[from] tls::TlsError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A built server, bound and ready to run.
+pub struct App {
+    listener: TcpListener,
+    state: SharedState,
+    tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl App {
+    /// Opens the database (running migrations) and prepares TLS. `listener` is already bound,
+    /// so tests can pass port 0 and read the port back.
+    pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartError> {
+        config.validate()?;
+        let store = livedesk_store::connect(&config.store_config()).await?;
+        let shutdown = CancellationToken::new();
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::server_config(
+                cert.clone(),
+                key.clone(),
+                Duration::from_secs(config.tls_reload_secs.max(1)),
+                shutdown.clone(),
+            )?),
+            _ => None,
+        };
+        let setup_token = if store.count_agents().await? == 0 {
+            let mut bytes = [0u8; 18];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+        } else {
+            None
+        };
+        let hub = Arc::new(Hub::default());
+        let limits = &config.limits;
+        let state = Arc::new(AppState {
+            login_limiter: KeyedLimiter::new(limits.login),
+            widget_limiter: KeyedLimiter::new(limits.widget_sessions),
+            message_limiter: KeyedLimiter::new(limits.messages),
+            fanout: Arc::new(LocalFanout(Arc::clone(&hub))),
+            hub,
+            store,
+            shutdown,
+            tasks: TaskTracker::new(),
+            setup_token: Mutex::new(setup_token),
+            tls: tls.is_some(),
+            config,
+        });
+        Ok(Self {
+            listener,
+            state,
+            tls,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> SharedState {
+        Arc::clone(&self.state)
+    }
+
+    /// Serves until `shutdown` resolves; then tells every socket to reconnect elsewhere
+    /// (close code 1012) and drains requests for the configured grace period.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), StartError> {
+        let state = self.state;
+        let addr = self.listener.local_addr()?;
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            backend = state.store.backend(),
+            "Livedesk serving on {scheme}://{addr}"
+        );
+        if let Ok(guard) = state.setup_token.lock() {
+            if let Some(token) = guard.as_ref() {
+                tracing::warn!(
+                    "No admin exists yet. Create one with `livedesk admin create --email you@example.com`, \
+                     or POST {scheme}://{addr}/api/v1/setup with setup token {token}"
+                );
+            }
+        }
+        let stop = state.shutdown.clone();
+        tokio::spawn({
+            let stop = stop.clone();
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: sockets are told to reconnect");
+                stop.cancel();
+            }
+        });
+        let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let router = http::router(Arc::clone(&state));
+        net::serve(self.listener, self.tls, router, stop, grace).await;
+        state.tasks.close();
+        if tokio::time::timeout(grace, state.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets did not close within the grace period");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

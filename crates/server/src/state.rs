@@ -1,0 +1,34 @@
+//! What every handler shares.
+
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use livedesk_core::fanout::Fanout;
+use livedesk_core::store::Store;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::limits::KeyedLimiter;
+
+pub type SharedState = Arc<AppState>;
+
+pub struct AppState {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub hub: Arc<Hub>,
+    pub fanout: Arc<dyn Fanout>,
+    pub login_limiter: KeyedLimiter<IpAddr>,
+    pub widget_limiter: KeyedLimiter<IpAddr>,
+    /// REST sends, per sender (agent or contact).
+    pub message_limiter: KeyedLimiter<Uuid>,
+    /// Cancelled when the server begins shutting down.
+    pub shutdown: CancellationToken,
+    /// Sockets and other tasks to wait for on shutdown.
+    pub tasks: TaskTracker,
+    /// The one-time first-run setup token, while no agent exists.
+    pub setup_token: Mutex<Option<String>>,
+    pub tls: bool,
+}

@@ -1,0 +1,635 @@
+//! One socket: a read loop (this task) and a write loop (spawned), joined by channels.
+//!
+//! The reader handles frames in order, so one client's messages are stored in the order it
+//! sent them. The writer owns the socket's sink: it sends replies, replays and live events,
+//! pings, and the close frame. Live events wait until the `hello` replay is written, and
+//! [`Seen`] drops any seq this socket already wrote.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt as _, StreamExt as _};
+use livedesk_core::fanout::{Event, Topic};
+use livedesk_protocol::close;
+use livedesk_protocol::frames::{ClientFrame, Cursor, Resumed, ServerFrame, VisitorFrame};
+use livedesk_protocol::model::{Conversation, VisitorMessage};
+use livedesk_protocol::ErrorCode;
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::seen::Seen;
+use crate::auth::{self, Caller};
+use crate::chat;
+use crate::config::Rate;
+use crate::error::ApiError;
+use crate::events;
+use crate::limits::Bucket;
+use crate::metrics::{metrics, KindLabel};
+use crate::state::SharedState;
+
+pub struct Handshake {
+    pub credential: Option<String>,
+    pub inbox_hint: Option<Uuid>,
+    pub ip: IpAddr,
+}
+
+/// What the reader hands the writer.
+enum Out {
+    Frame(Utf8Bytes),
+    /// A replayed message: marks its seq as written.
+    Replay {
+        conversation_id: Uuid,
+        seq: i64,
+        frame: Utf8Bytes,
+    },
+    /// The `hello` replay is written: live events may flow.
+    Live,
+    Close(u16, &'static str),
+}
+
+fn encode<T: Serialize>(frame: &T) -> Utf8Bytes {
+    Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
+}
+
+fn error_frame(id: Option<String>, err: &ApiError) -> Utf8Bytes {
+    crate::metrics::count_error(err.code);
+    err.log();
+    encode(&VisitorFrame::Error {
+        id,
+        code: err.code,
+        message: err.message.clone(),
+        retry_after_ms: err.retry_after_ms,
+    })
+}
+
+pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
+    let (sink, stream) = socket.split();
+    let (out_tx, out_rx) = mpsc::channel::<Out>(64);
+    let (event_tx, event_rx) = mpsc::channel::<Event>(state.config.limits.ws_queue);
+    let slow = CancellationToken::new();
+    let writer_done = CancellationToken::new();
+    let writer = tokio::spawn(write_loop(
+        sink,
+        out_rx,
+        event_rx,
+        slow.clone(),
+        state.shutdown.clone(),
+        Duration::from_secs(state.config.limits.heartbeat_secs),
+        writer_done.clone(),
+    ));
+    let mut reader = Reader {
+        state,
+        out: out_tx,
+        caller: None,
+        conversations: HashMap::new(),
+        messages: None,
+        abuse: Bucket::full(ABUSE_RATE),
+        ip: handshake.ip,
+    };
+    let kind = reader
+        .run(stream, handshake, event_tx, slow, &writer_done)
+        .await;
+    drop(reader);
+    let _ = writer.await;
+    if let Some(kind) = kind {
+        metrics()
+            .connections
+            .get_or_create(&KindLabel { kind })
+            .dec();
+    }
+}
+
+/// Protocol errors tolerated before the socket is closed: 10 per 10 s.
+const ABUSE_RATE: Rate = Rate {
+    count: 10,
+    per: Duration::from_secs(10),
+};
+
+struct Reader {
+    state: SharedState,
+    out: mpsc::Sender<Out>,
+    caller: Option<Caller>,
+    /// Conversations this socket may use; ownership never changes, so caching is safe.
+    conversations: HashMap<Uuid, Conversation>,
+    messages: Option<Bucket>,
+    abuse: Bucket,
+    #[allow(dead_code)]
+    ip: IpAddr,
+}
+
+/// How a frame went: keep reading, or close.
+enum Flow {
+    Continue,
+    Close(u16, &'static str),
+}
+
+impl Reader {
+    async fn send(&self, out: Out) {
+        let _ = self.out.send(out).await;
+    }
+
+    async fn error(&mut self, id: Option<String>, err: ApiError) -> Flow {
+        self.send(Out::Frame(error_frame(id, &err))).await;
+        let abusive = matches!(
+            err.code,
+            ErrorCode::InvalidJson
+                | ErrorCode::InvalidRequest
+                | ErrorCode::UnknownFrameType
+                | ErrorCode::UnsupportedFrame
+                | ErrorCode::HelloRequired
+                | ErrorCode::NotFound
+                | ErrorCode::RateLimited
+        );
+        if abusive && self.abuse.take(ABUSE_RATE).is_err() {
+            if err.code == ErrorCode::RateLimited {
+                return Flow::Close(close::RATE_LIMITED, "rate limit exceeded repeatedly");
+            }
+            return Flow::Close(close::PROTOCOL_VIOLATION, "too many invalid frames");
+        }
+        Flow::Continue
+    }
+
+    /// Returns the connection kind label once authenticated (for the gauge).
+    async fn run(
+        &mut self,
+        mut stream: SplitStream<WebSocket>,
+        handshake: Handshake,
+        event_tx: mpsc::Sender<Event>,
+        slow: CancellationToken,
+        writer_done: &CancellationToken,
+    ) -> Option<&'static str> {
+        let limits = self.state.config.limits.clone();
+        let hello_timeout = Duration::from_secs(limits.hello_timeout_secs);
+        let idle_timeout = Duration::from_secs(limits.heartbeat_secs * 5 / 2);
+
+        // Phase 1: the hello.
+        let first = tokio::select! {
+            _ = writer_done.cancelled() => return None,
+            r = tokio::time::timeout(hello_timeout, stream.next()) => r,
+        };
+        let text = match first {
+            Err(_) => {
+                self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time"))
+                    .await;
+                return None;
+            }
+            Ok(None) | Ok(Some(Err(_))) => return None,
+            Ok(Some(Ok(WsMessage::Text(t)))) => t,
+            Ok(Some(Ok(_))) => {
+                let err = ApiError::new(
+                    ErrorCode::HelloRequired,
+                    "the first frame must be a hello text frame",
+                );
+                self.send(Out::Frame(error_frame(None, &err))).await;
+                self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
+                    .await;
+                return None;
+            }
+        };
+        let (id, cursors, token) = match parse(&text) {
+            Ok(ClientFrame::Hello { id, token, cursors }) => (id, cursors, token),
+            Ok(other) => {
+                let err = ApiError::new(ErrorCode::HelloRequired, "the first frame must be hello");
+                self.send(Out::Frame(error_frame(other.id().map(str::to_owned), &err)))
+                    .await;
+                self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
+                    .await;
+                return None;
+            }
+            Err((id, err)) => {
+                self.send(Out::Frame(error_frame(id, &err))).await;
+                self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
+                    .await;
+                return None;
+            }
+        };
+        let caller = match self
+            .authenticate(token.or(handshake.credential), handshake.inbox_hint)
+            .await
+        {
+            Ok(c) => c,
+            Err(err) => {
+                let code = if err.code == ErrorCode::Unavailable {
+                    close::SERVICE_RESTART
+                } else {
+                    close::UNAUTHORIZED
+                };
+                self.send(Out::Frame(error_frame(id, &err))).await;
+                self.send(Out::Close(code, "not authenticated")).await;
+                return None;
+            }
+        };
+        let (topic, kind) = match &caller {
+            Caller::Agent { agent, .. } => (
+                Topic::Agents {
+                    workspace_id: agent.workspace_id,
+                },
+                "agent",
+            ),
+            Caller::Visitor(v) => (
+                Topic::Visitor {
+                    contact_id: v.contact_id,
+                },
+                "visitor",
+            ),
+        };
+        metrics()
+            .connections
+            .get_or_create(&KindLabel { kind })
+            .inc();
+        // Subscribe before reading the replay, so nothing committed in between is missed.
+        let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
+        self.messages = Some(Bucket::full(limits.messages));
+        let welcome: VisitorFrame = ServerFrame::Welcome {
+            id: None,
+            principal: caller.principal(),
+            heartbeat_ms: limits.heartbeat_secs * 1000,
+            max_frame_bytes: limits.max_frame_bytes,
+        };
+        self.caller = Some(caller);
+        self.send(Out::Frame(encode(&welcome))).await;
+        for cursor in cursors.into_iter().take(200) {
+            if let Err(err) = self.replay(id.clone(), cursor).await {
+                if let Flow::Close(code, why) = self.error(id.clone(), err).await {
+                    self.send(Out::Close(code, why)).await;
+                    return Some(kind);
+                }
+            }
+        }
+        self.send(Out::Live).await;
+
+        // Phase 2: frames until the end.
+        let mut revalidate = tokio::time::interval(Duration::from_secs(limits.heartbeat_secs));
+        revalidate.tick().await;
+        loop {
+            let next = tokio::select! {
+                _ = writer_done.cancelled() => break,
+                _ = revalidate.tick() => {
+                    if let Flow::Close(code, why) = self.still_valid().await {
+                        self.send(Out::Close(code, why)).await;
+                        break;
+                    }
+                    continue;
+                }
+                r = tokio::time::timeout(idle_timeout, stream.next()) => r,
+            };
+            let flow = match next {
+                Err(_) => Flow::Close(1001, "heartbeat timeout"),
+                Ok(None) => break,
+                Ok(Some(Err(e))) => read_error(e),
+                Ok(Some(Ok(WsMessage::Text(text)))) => self.frame(&text).await,
+                Ok(Some(Ok(WsMessage::Binary(_)))) => {
+                    let err = ApiError::new(
+                        ErrorCode::UnsupportedFrame,
+                        "binary frames are not part of the protocol",
+                    );
+                    self.error(None, err).await
+                }
+                Ok(Some(Ok(WsMessage::Close(_)))) => break,
+                Ok(Some(Ok(_))) => Flow::Continue,
+            };
+            if let Flow::Close(code, why) = flow {
+                self.send(Out::Close(code, why)).await;
+                break;
+            }
+        }
+        Some(kind)
+    }
+
+    async fn authenticate(
+        &self,
+        token: Option<String>,
+        inbox_hint: Option<Uuid>,
+    ) -> Result<Caller, ApiError> {
+        let token = token.ok_or_else(ApiError::unauthorized)?;
+        let caller = auth::authenticate(&self.state, &token).await?;
+        match (&caller, inbox_hint) {
+            (Caller::Visitor(v), Some(inbox)) if v.inbox_id != inbox => {
+                Err(ApiError::unauthorized())
+            }
+            (Caller::Agent { .. }, Some(_)) => Err(ApiError::unauthorized()),
+            _ => Ok(caller),
+        }
+    }
+
+    /// Agent sessions can be revoked (sign-out, password change): re-check now and then.
+    async fn still_valid(&self) -> Flow {
+        let Some(Caller::Agent { token_hash, .. }) = &self.caller else {
+            return Flow::Continue;
+        };
+        match self
+            .state
+            .store
+            .session(token_hash, livedesk_core::now_ms())
+            .await
+        {
+            Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
+            _ => Flow::Continue,
+        }
+    }
+
+    async fn conversation(&mut self, id: Uuid) -> Result<Conversation, ApiError> {
+        if let Some(c) = self.conversations.get(&id) {
+            return Ok(c.clone());
+        }
+        let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+        let conversation = chat::conversation_for(&self.state, caller, id).await?;
+        if self.conversations.len() >= 1000 {
+            self.conversations.clear();
+        }
+        self.conversations.insert(id, conversation.clone());
+        Ok(conversation)
+    }
+
+    async fn frame(&mut self, text: &str) -> Flow {
+        let frame = match parse(text) {
+            Ok(f) => f,
+            Err((id, err)) => return self.error(id, err).await,
+        };
+        let id = frame.id().map(str::to_owned);
+        match self.handle(frame).await {
+            Ok(()) => Flow::Continue,
+            Err(err) => self.error(id, err).await,
+        }
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) -> Result<(), ApiError> {
+        match frame {
+            ClientFrame::Hello { .. } => Err(ApiError::new(
+                ErrorCode::HelloRequired,
+                "hello was already received",
+            )),
+            ClientFrame::Ping { id } => {
+                self.send(Out::Frame(encode(&VisitorFrame::Pong { id })))
+                    .await;
+                Ok(())
+            }
+            ClientFrame::MessageSend {
+                id,
+                conversation_id,
+                client_msg_id,
+                body,
+                kind,
+            } => {
+                let limits = self.state.config.limits.messages;
+                if let Some(bucket) = self.messages.as_mut() {
+                    if let Err(wait) = bucket.take(limits) {
+                        return Err(ApiError::rate_limited(wait.as_millis() as u64));
+                    }
+                }
+                let conversation = self.conversation(conversation_id).await?;
+                let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+                let ack = chat::send_message(
+                    &self.state,
+                    caller,
+                    &conversation,
+                    client_msg_id,
+                    body,
+                    kind,
+                    "ws",
+                )
+                .await?;
+                self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack })))
+                    .await;
+                Ok(())
+            }
+            ClientFrame::Typing {
+                conversation_id,
+                on,
+                ..
+            } => {
+                let conversation = self.conversation(conversation_id).await?;
+                let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+                events::typing(&self.state, &conversation, &chat::author_of(caller), on);
+                Ok(())
+            }
+            ClientFrame::Resume {
+                id,
+                conversation_id,
+                last_seq,
+            } => {
+                self.replay(
+                    id,
+                    Cursor {
+                        conversation_id,
+                        last_seq,
+                    },
+                )
+                .await
+            }
+        }
+    }
+
+    /// Sends everything after the cursor (up to the replay limit), then `resumed`.
+    async fn replay(&mut self, id: Option<String>, cursor: Cursor) -> Result<(), ApiError> {
+        let conversation = self.conversation(cursor.conversation_id).await?;
+        let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+        let limit = self.state.config.limits.replay_limit;
+        let (messages, more) = chat::messages(
+            &self.state,
+            caller,
+            &conversation,
+            Some(cursor.last_seq.max(0)),
+            None,
+            limit.min(500),
+        )
+        .await?;
+        // The page size is capped at 500; read further pages up to the replay limit.
+        let mut all = messages;
+        let mut more = more;
+        while more && (all.len() as u32) < limit {
+            let after = all.last().map(|m| m.seq).unwrap_or(cursor.last_seq);
+            let (next, m) =
+                chat::messages(&self.state, caller, &conversation, Some(after), None, 500).await?;
+            more = m;
+            all.extend(next);
+        }
+        let recovered = !more && (all.len() as u32) <= limit;
+        let last_seq = all
+            .last()
+            .map(|m| m.seq)
+            .unwrap_or(cursor.last_seq)
+            .max(conversation.last_seq);
+        if recovered {
+            let visitor = matches!(caller, Caller::Visitor(_));
+            for m in all {
+                let frame = if visitor {
+                    match VisitorMessage::from_message(&m) {
+                        Some(message) => encode(&VisitorFrame::MessageCreated { message }),
+                        None => continue,
+                    }
+                } else {
+                    encode(&livedesk_protocol::frames::AgentFrame::MessageCreated {
+                        message: m.clone(),
+                    })
+                };
+                self.send(Out::Replay {
+                    conversation_id: m.conversation_id,
+                    seq: m.seq,
+                    frame,
+                })
+                .await;
+            }
+        }
+        let resumed = Resumed {
+            conversation_id: conversation.id,
+            last_seq,
+            recovered,
+        };
+        self.send(Out::Frame(encode(&VisitorFrame::Resumed { id, resumed })))
+            .await;
+        Ok(())
+    }
+}
+
+/// Decodes a client frame, telling apart bad JSON, unknown types and bad fields.
+fn parse(text: &str) -> Result<ClientFrame, (Option<String>, ApiError)> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        (
+            None,
+            ApiError::new(
+                ErrorCode::InvalidJson,
+                format!("frame is not valid JSON: {e}"),
+            ),
+        )
+    })?;
+    let id = value
+        .get("id")
+        .and_then(|v| v.as_str())
+        .filter(|s| s.chars().count() <= 64)
+        .map(str::to_owned);
+    let Some(kind) = value
+        .get("type")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+    else {
+        return Err((
+            id,
+            ApiError::new(ErrorCode::InvalidRequest, "frame has no string `type`"),
+        ));
+    };
+    if !ClientFrame::TYPES.contains(&kind.as_str()) {
+        let kind: String = kind.chars().take(40).collect();
+        return Err((
+            id,
+            ApiError::new(
+                ErrorCode::UnknownFrameType,
+                format!("unknown frame type `{kind}`"),
+            ),
+        ));
+    }
+    let frame: ClientFrame = serde_json::from_value(value).map_err(|e| {
+        (
+            id.clone(),
+            ApiError::new(
+                ErrorCode::InvalidRequest,
+                format!("invalid `{kind}` frame: {e}"),
+            ),
+        )
+    })?;
+    livedesk_core::values::frame_id(frame.id().map(str::to_owned))
+        .map_err(|e| (None, ApiError::from(e)))?;
+    Ok(frame)
+}
+
+/// A read error closes the socket with the code that says why.
+fn read_error(e: axum::Error) -> Flow {
+    use tokio_tungstenite::tungstenite::error::{CapacityError, Error};
+    match e.into_inner().downcast_ref::<Error>() {
+        Some(Error::Capacity(CapacityError::MessageTooLong { .. })) => {
+            Flow::Close(close::MESSAGE_TOO_BIG, "frame larger than the limit")
+        }
+        Some(Error::Utf8(_)) => {
+            Flow::Close(close::INVALID_PAYLOAD, "text frame is not valid UTF-8")
+        }
+        _ => Flow::Close(1002, "protocol error"),
+    }
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, WsMessage>,
+    mut replies: mpsc::Receiver<Out>,
+    mut events: mpsc::Receiver<Event>,
+    slow: CancellationToken,
+    shutdown: CancellationToken,
+    heartbeat: Duration,
+    done: CancellationToken,
+) {
+    let _done = done.drop_guard();
+    let mut live = false;
+    let mut seen = Seen::default();
+    let mut ping = tokio::time::interval(heartbeat);
+    ping.tick().await;
+    loop {
+        let sent = tokio::select! {
+            biased;
+            _ = shutdown.cancelled() => {
+                let _ = close_with(&mut sink, close::SERVICE_RESTART, "server restarting").await;
+                break;
+            }
+            _ = slow.cancelled() => {
+                metrics().slow_disconnects.inc();
+                let _ = close_with(&mut sink, close::SLOW_CONSUMER, "too slow; resume from your cursors").await;
+                break;
+            }
+            out = replies.recv() => match out {
+                None => break,
+                Some(Out::Frame(frame)) => sink.send(WsMessage::Text(frame)).await,
+                Some(Out::Replay { conversation_id, seq, frame }) => {
+                    seen.first_time(conversation_id, seq);
+                    sink.send(WsMessage::Text(frame)).await
+                }
+                Some(Out::Live) => {
+                    live = true;
+                    Ok(())
+                }
+                Some(Out::Close(code, why)) => {
+                    let _ = close_with(&mut sink, code, why).await;
+                    break;
+                }
+            },
+            event = events.recv(), if live => match event {
+                None => break,
+                Some(event) => {
+                    if let Some((conversation, seq)) = event.message_seq {
+                        if !seen.first_time(conversation, seq) {
+                            continue;
+                        }
+                    }
+                    match Utf8Bytes::try_from(event.payload) {
+                        Ok(text) => {
+                            let r = sink.send(WsMessage::Text(text)).await;
+                            let m = metrics();
+                            m.deliveries.inc();
+                            m.delivery_latency.observe(event.committed_at.elapsed().as_secs_f64());
+                            r
+                        }
+                        Err(_) => Ok(()),
+                    }
+                }
+            },
+            _ = ping.tick() => sink.send(WsMessage::Ping(Default::default())).await,
+        };
+        if sent.is_err() {
+            break;
+        }
+    }
+}
+
+async fn close_with(
+    sink: &mut SplitSink<WebSocket, WsMessage>,
+    code: u16,
+    reason: &'static str,
+) -> Result<(), axum::Error> {
+    sink.send(WsMessage::Close(Some(CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(reason),
+    })))
+    .await?;
+    sink.close().await
+}

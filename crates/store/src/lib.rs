@@ -1,0 +1,86 @@
+//! Livedesk storage: the `livedesk_core::store::Store` port for SQLite and PostgreSQL.
+//!
+//! - [`sqlite`]: the default, embedded backend: one writer connection, a pool of readers,
+//!   WAL mode, `synchronous=FULL` unless configured otherwise.
+//! - [`postgres`]: for clusters; same queries, row locks order concurrent appends.
+//! - `queries`: the SQL both backends share, stamped out per backend by a macro (both
+//!   accept `$N` placeholders, so one text serves both).
+//! - [`testing`]: throw-away PostgreSQL databases for tests.
+//!
+//! Migrations are embedded per backend and run by [`connect`] (and `livedesk migrate`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use livedesk_core::store::{Store, StoreError};
+
+mod codec;
+pub mod postgres;
+mod queries;
+pub mod sqlite;
+pub mod testing;
+
+/// How to reach the database.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `postgres://…` for PostgreSQL, `sqlite://path` for a given SQLite file, or `None` for
+    /// `livedesk.db` inside `data_dir`.
+    pub database_url: Option<String>,
+    pub data_dir: PathBuf,
+    /// SQLite only: `FULL` survives power loss at the cost of an fsync per commit; `NORMAL`
+    /// survives a process crash only.
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// Connections to PostgreSQL (readers, for SQLite).
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+/// Opens the configured backend and brings its schema up to date.
+pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
+    match config.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
+            Arc::new(postgres::PgStore::connect(url, config.max_connections).await?),
+        ),
+        Some(url) => {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            Ok(Arc::new(
+                sqlite::SqliteStore::open(
+                    path.as_ref(),
+                    config.sqlite_synchronous,
+                    config.max_connections,
+                )
+                .await?,
+            ))
+        }
+        None => {
+            std::fs::create_dir_all(&config.data_dir)
+                .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+            let path = config.data_dir.join("livedesk.db");
+            Ok(Arc::new(
+                sqlite::SqliteStore::open(&path, config.sqlite_synchronous, config.max_connections)
+                    .await?,
+            ))
+        }
+    }
+}
+
+/// Maps a driver error onto the port's error kinds.
+pub(crate) fn classify(err: sqlx::Error) -> StoreError {
+    match err {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict("unique"),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+        e @ (sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)) => StoreError::Unavailable(Box::new(e)),
+        e => StoreError::Internal(Box::new(e)),
+    }
+}

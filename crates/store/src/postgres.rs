@@ -1,0 +1,39 @@
+//! The PostgreSQL backend, for clusters: every node shares one database, and the
+//! conversation row lock taken by `append_message` orders concurrent sends across nodes.
+
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+    ) -> Result<Self, livedesk_core::store::StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(crate::classify)?;
+        sqlx::migrate!("migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?;
+        Ok(Self { pool })
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+crate::queries::impl_store!(PgStore, sqlx::Postgres, "postgres");

@@ -1,0 +1,592 @@
+//! The SQL both backends share, stamped out per backend by `impl_store!`.
+//!
+//! Both SQLite and PostgreSQL accept `$N` placeholders, `RETURNING` and `ON CONFLICT`, so one
+//! text serves both; only the schema (migrations) and connection set-up differ.
+
+pub const AGENT_COLS: &str = "id, workspace_id, email, name, role";
+pub const INBOX_COLS: &str = "id, workspace_id, name, allowed_origins, created_at";
+pub const CONTACT_COLS: &str = "id, workspace_id, inbox_id, name, email, created_at";
+pub const CONVERSATION_COLS: &str =
+    "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, created_at, updated_at";
+pub const MESSAGE_COLS: &str =
+    "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, created_at";
+
+/// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
+/// `&sqlx::Pool<$db>`.
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $backend:literal) => {
+        use livedesk_core::now_ms;
+        use livedesk_core::store::{
+            AgentCredentials, AgentSession, Appended, Audience, ConversationFilter, NewAgentRecord,
+            NewMessageRecord, NewSession, Store, StoreError, StoreResult, VisitorSession, Workspace,
+        };
+        use livedesk_core::values::{DisplayName, Email, WebOrigin};
+        use livedesk_protocol::model::{
+            Agent, Author, Contact, Conversation, ConversationStatus, Inbox, Message,
+        };
+        use sqlx::Row as _;
+        use uuid::Uuid;
+
+        use $crate::classify;
+        use $crate::codec;
+        use $crate::queries::*;
+
+        type DbRow = <$db as sqlx::Database>::Row;
+
+        fn agent_from_row(row: &DbRow) -> Result<Agent, sqlx::Error> {
+            Ok(Agent {
+                id: row.try_get("id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                email: row.try_get("email")?,
+                name: row.try_get("name")?,
+                role: codec::role(row.try_get::<&str, _>("role")?).map_err(decode)?,
+            })
+        }
+
+        fn inbox_from_row(row: &DbRow) -> Result<Inbox, sqlx::Error> {
+            Ok(Inbox {
+                id: row.try_get("id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                name: row.try_get("name")?,
+                allowed_origins: codec::origins_from_json(row.try_get::<&str, _>("allowed_origins")?)
+                    .map_err(decode)?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn contact_from_row(row: &DbRow) -> Result<Contact, sqlx::Error> {
+            Ok(Contact {
+                id: row.try_get("id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                inbox_id: row.try_get("inbox_id")?,
+                name: row.try_get("name")?,
+                email: row.try_get("email")?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn conversation_from_row(row: &DbRow) -> Result<Conversation, sqlx::Error> {
+            Ok(Conversation {
+                id: row.try_get("id")?,
+                workspace_id: row.try_get("workspace_id")?,
+                inbox_id: row.try_get("inbox_id")?,
+                contact_id: row.try_get("contact_id")?,
+                status: codec::status(row.try_get::<&str, _>("status")?).map_err(decode)?,
+                assignee_id: row.try_get("assignee_id")?,
+                last_seq: row.try_get("last_seq")?,
+                created_at: row.try_get("created_at")?,
+                updated_at: row.try_get("updated_at")?,
+            })
+        }
+
+        fn message_from_row(row: &DbRow) -> Result<Message, sqlx::Error> {
+            Ok(Message {
+                id: row.try_get("id")?,
+                conversation_id: row.try_get("conversation_id")?,
+                seq: row.try_get("seq")?,
+                client_msg_id: row.try_get("client_msg_id")?,
+                author: Author {
+                    kind: codec::author_kind(row.try_get::<&str, _>("author_kind")?).map_err(decode)?,
+                    id: row.try_get("author_id")?,
+                    name: row.try_get("author_name")?,
+                },
+                kind: codec::kind(row.try_get::<&str, _>("kind")?).map_err(decode)?,
+                body: row.try_get("body")?,
+                created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn decode(e: StoreError) -> sqlx::Error {
+            sqlx::Error::Decode(Box::new(e))
+        }
+
+        fn credentials_from_row(row: &DbRow) -> Result<AgentCredentials, sqlx::Error> {
+            Ok(AgentCredentials {
+                agent: agent_from_row(row)?,
+                password_hash: row.try_get("password_hash")?,
+            })
+        }
+
+        async fn find_duplicate<'e, E>(
+            executor: E,
+            new: &NewMessageRecord,
+        ) -> Result<Option<Message>, sqlx::Error>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let sql = format!(
+                "SELECT {MESSAGE_COLS} FROM messages \
+                 WHERE conversation_id = $1 AND author_kind = $2 AND author_id = $3 AND client_msg_id = $4"
+            );
+            let row = sqlx::query(&sql)
+                .bind(new.conversation_id)
+                .bind(codec::author_kind_str(new.author.kind))
+                .bind(new.author.id)
+                .bind(new.client_msg_id.as_str())
+                .fetch_optional(executor)
+                .await?;
+            row.as_ref().map(message_from_row).transpose()
+        }
+
+        fn kinds_for(audience: Audience) -> &'static str {
+            match audience {
+                Audience::Agent => "('text', 'note', 'event')",
+                Audience::Visitor => "('text', 'event')",
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await.map_err(classify)?;
+                Ok(())
+            }
+
+            async fn create_workspace(&self, name: &DisplayName) -> StoreResult<Workspace> {
+                let ws = Workspace {
+                    id: Uuid::now_v7(),
+                    name: name.as_str().to_owned(),
+                    created_at: now_ms(),
+                };
+                sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
+                    .bind(ws.id)
+                    .bind(&ws.name)
+                    .bind(ws.created_at)
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?;
+                Ok(ws)
+            }
+
+            async fn count_agents(&self) -> StoreResult<i64> {
+                let row = sqlx::query("SELECT COUNT(*) FROM agents")
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.try_get::<i64, _>(0).map_err(classify)
+            }
+
+            async fn create_agent(&self, new: NewAgentRecord) -> StoreResult<Agent> {
+                let agent = Agent {
+                    id: Uuid::now_v7(),
+                    workspace_id: new.workspace_id,
+                    email: new.email.as_str().to_owned(),
+                    name: new.name.as_str().to_owned(),
+                    role: new.role,
+                };
+                sqlx::query(
+                    "INSERT INTO agents (id, workspace_id, email, name, role, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(agent.id)
+                .bind(agent.workspace_id)
+                .bind(&agent.email)
+                .bind(&agent.name)
+                .bind(codec::role_str(agent.role))
+                .bind(&new.password_hash)
+                .bind(now_ms())
+                .execute(self.writer())
+                .await
+                .map_err(|e| match classify(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict("an agent with this email exists"),
+                    other => other,
+                })?;
+                Ok(agent)
+            }
+
+            async fn agent_credentials(&self, email: &Email) -> StoreResult<Option<AgentCredentials>> {
+                let sql = format!("SELECT {AGENT_COLS}, password_hash FROM agents WHERE email = $1");
+                let row = sqlx::query(&sql)
+                    .bind(email.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(credentials_from_row).transpose().map_err(classify)
+            }
+
+            async fn agent_credentials_by_id(&self, agent_id: Uuid) -> StoreResult<Option<AgentCredentials>> {
+                let sql = format!("SELECT {AGENT_COLS}, password_hash FROM agents WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(agent_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(credentials_from_row).transpose().map_err(classify)
+            }
+
+            async fn set_password(&self, agent_id: Uuid, password_hash: &str) -> StoreResult<()> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(agent_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+                    .bind(agent_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                tx.commit().await.map_err(classify)
+            }
+
+            async fn create_session(&self, new: NewSession) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&new.token_hash)
+                .bind(new.agent_id)
+                .bind(new.created_at)
+                .bind(new.expires_at)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<AgentSession>> {
+                let sql = format!(
+                    "SELECT a.id, a.workspace_id, a.email, a.name, a.role, s.expires_at \
+                     FROM sessions s JOIN agents a ON a.id = s.agent_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(token_hash)
+                    .bind(now)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                let Some(row) = row else { return Ok(None) };
+                Ok(Some(AgentSession {
+                    agent: agent_from_row(&row).map_err(classify)?,
+                    expires_at: row.try_get("expires_at").map_err(classify)?,
+                }))
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn delete_agent_sessions(&self, agent_id: Uuid) -> StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE agent_id = $1")
+                    .bind(agent_id)
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn create_inbox(
+                &self,
+                workspace_id: Uuid,
+                name: &DisplayName,
+                allowed_origins: &[WebOrigin],
+            ) -> StoreResult<Inbox> {
+                let inbox = Inbox {
+                    id: Uuid::now_v7(),
+                    workspace_id,
+                    name: name.as_str().to_owned(),
+                    allowed_origins: allowed_origins.iter().map(|o| o.as_str().to_owned()).collect(),
+                    created_at: now_ms(),
+                };
+                sqlx::query(
+                    "INSERT INTO inboxes (id, workspace_id, name, allowed_origins, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(inbox.id)
+                .bind(inbox.workspace_id)
+                .bind(&inbox.name)
+                .bind(codec::origins_to_json(&inbox.allowed_origins))
+                .bind(inbox.created_at)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(inbox)
+            }
+
+            async fn inbox(&self, inbox_id: Uuid) -> StoreResult<Option<Inbox>> {
+                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE id = $1");
+                let row = sqlx::query(&sql)
+                    .bind(inbox_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(inbox_from_row).transpose().map_err(classify)
+            }
+
+            async fn list_inboxes(&self, workspace_id: Uuid) -> StoreResult<Vec<Inbox>> {
+                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE workspace_id = $1 ORDER BY created_at");
+                let rows = sqlx::query(&sql)
+                    .bind(workspace_id)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                rows.iter().map(inbox_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
+            async fn create_visitor(
+                &self,
+                inbox: &Inbox,
+                token_hash: &[u8],
+                expires_at: i64,
+            ) -> StoreResult<Contact> {
+                let contact = Contact {
+                    id: Uuid::now_v7(),
+                    workspace_id: inbox.workspace_id,
+                    inbox_id: inbox.id,
+                    name: None,
+                    email: None,
+                    created_at: now_ms(),
+                };
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                sqlx::query(
+                    "INSERT INTO contacts (id, workspace_id, inbox_id, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(contact.id)
+                .bind(contact.workspace_id)
+                .bind(contact.inbox_id)
+                .bind(contact.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                sqlx::query(
+                    "INSERT INTO visitor_sessions (token_hash, contact_id, inbox_id, workspace_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(token_hash)
+                .bind(contact.id)
+                .bind(contact.inbox_id)
+                .bind(contact.workspace_id)
+                .bind(contact.created_at)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(contact)
+            }
+
+            async fn visitor_session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<VisitorSession>> {
+                let row = sqlx::query(
+                    "SELECT contact_id, inbox_id, workspace_id, expires_at FROM visitor_sessions \
+                     WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(self.reader())
+                .await
+                .map_err(classify)?;
+                let Some(row) = row else { return Ok(None) };
+                let session = (|| -> Result<VisitorSession, sqlx::Error> {
+                    Ok(VisitorSession {
+                        contact_id: row.try_get("contact_id")?,
+                        inbox_id: row.try_get("inbox_id")?,
+                        workspace_id: row.try_get("workspace_id")?,
+                        expires_at: row.try_get("expires_at")?,
+                    })
+                })();
+                session.map(Some).map_err(classify)
+            }
+
+            async fn contact(&self, workspace_id: Uuid, contact_id: Uuid) -> StoreResult<Option<Contact>> {
+                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(contact_id)
+                    .bind(workspace_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(contact_from_row).transpose().map_err(classify)
+            }
+
+            async fn create_conversation(
+                &self,
+                workspace_id: Uuid,
+                inbox_id: Uuid,
+                contact_id: Uuid,
+            ) -> StoreResult<Conversation> {
+                let now = now_ms();
+                let conversation = Conversation {
+                    id: Uuid::now_v7(),
+                    workspace_id,
+                    inbox_id,
+                    contact_id,
+                    status: ConversationStatus::Open,
+                    assignee_id: None,
+                    last_seq: 0,
+                    created_at: now,
+                    updated_at: now,
+                };
+                // The contact must belong to this inbox and workspace.
+                let done = sqlx::query(
+                    "INSERT INTO conversations (id, workspace_id, inbox_id, contact_id, status, last_seq, created_at, updated_at) \
+                     SELECT $1, $2, $3, $4, $5, 0, $6, $6 FROM contacts \
+                     WHERE id = $4 AND workspace_id = $2 AND inbox_id = $3",
+                )
+                .bind(conversation.id)
+                .bind(workspace_id)
+                .bind(inbox_id)
+                .bind(contact_id)
+                .bind(codec::status_str(conversation.status))
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(conversation)
+            }
+
+            async fn conversation(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Conversation>> {
+                let sql = format!("SELECT {CONVERSATION_COLS} FROM conversations WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(id)
+                    .bind(workspace_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(conversation_from_row).transpose().map_err(classify)
+            }
+
+            async fn list_conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<Conversation>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {CONVERSATION_COLS} FROM conversations WHERE workspace_id = "
+                ));
+                q.push_bind(filter.workspace_id);
+                if let Some(contact) = filter.contact_id {
+                    q.push(" AND contact_id = ").push_bind(contact);
+                }
+                if let Some(inbox) = filter.inbox_id {
+                    q.push(" AND inbox_id = ").push_bind(inbox);
+                }
+                if let Some(status) = filter.status {
+                    q.push(" AND status = ").push_bind(codec::status_str(status));
+                }
+                if let Some(before) = filter.updated_before {
+                    q.push(" AND updated_at < ").push_bind(before);
+                }
+                q.push(" ORDER BY updated_at DESC, id DESC LIMIT ").push_bind(i64::from(filter.limit));
+                let rows = q.build().fetch_all(self.reader()).await.map_err(classify)?;
+                rows.iter().map(conversation_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
+            async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended> {
+                // A retry of a committed message is answered without taking the write lock.
+                if let Some(message) = find_duplicate(self.reader(), &new).await.map_err(classify)? {
+                    return Ok(Appended { message, duplicate: true });
+                }
+                let now = now_ms();
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                // Taking the next seq locks the conversation row: concurrent appends to one
+                // conversation are ordered here, so the duplicate check below is exact.
+                let row = sqlx::query(
+                    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
+                     WHERE id = $2 AND workspace_id = $3 RETURNING last_seq",
+                )
+                .bind(now)
+                .bind(new.conversation_id)
+                .bind(new.workspace_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(classify)?;
+                let Some(row) = row else { return Err(StoreError::NotFound) };
+                let seq: i64 = row.try_get(0).map_err(classify)?;
+                if let Some(message) = find_duplicate(&mut *tx, &new).await.map_err(classify)? {
+                    tx.rollback().await.map_err(classify)?;
+                    return Ok(Appended { message, duplicate: true });
+                }
+                let message = Message {
+                    id: Uuid::now_v7(),
+                    conversation_id: new.conversation_id,
+                    seq,
+                    client_msg_id: Some(new.client_msg_id.as_str().to_owned()),
+                    author: new.author,
+                    kind: new.kind,
+                    body: new.body.into_inner(),
+                    created_at: now,
+                };
+                sqlx::query(
+                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(message.conversation_id)
+                .bind(message.seq)
+                .bind(message.id)
+                .bind(message.client_msg_id.as_deref())
+                .bind(codec::author_kind_str(message.author.kind))
+                .bind(message.author.id)
+                .bind(message.author.name.as_deref())
+                .bind(codec::kind_str(message.kind))
+                .bind(&message.body)
+                .bind(message.created_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(Appended { message, duplicate: false })
+            }
+
+            async fn messages_after(
+                &self,
+                conversation_id: Uuid,
+                after_seq: i64,
+                limit: u32,
+                audience: Audience,
+            ) -> StoreResult<Vec<Message>> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = $1 AND seq > $2 \
+                     AND kind IN {} ORDER BY seq ASC LIMIT $3",
+                    kinds_for(audience)
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(conversation_id)
+                    .bind(after_seq)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                rows.iter().map(message_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
+            async fn messages_before(
+                &self,
+                conversation_id: Uuid,
+                before_seq: i64,
+                limit: u32,
+                audience: Audience,
+            ) -> StoreResult<Vec<Message>> {
+                let sql = format!(
+                    "SELECT {MESSAGE_COLS} FROM messages WHERE conversation_id = $1 AND seq < $2 \
+                     AND kind IN {} ORDER BY seq DESC LIMIT $3",
+                    kinds_for(audience)
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(conversation_id)
+                    .bind(before_seq)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                let mut messages: Vec<Message> =
+                    rows.iter().map(message_from_row).collect::<Result<_, _>>().map_err(classify)?;
+                messages.reverse();
+                Ok(messages)
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,68 @@
+//! The embedded backend: a SQLite file in WAL mode with one writer connection (SQLite takes
+//! one writer at a time anyway; queuing in the pool is cheaper than retrying on `SQLITE_BUSY`)
+//! and a pool of read-only connections.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous as Sync,
+};
+
+use crate::SqliteSynchronous;
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn open(
+        path: &Path,
+        synchronous: SqliteSynchronous,
+        readers: u32,
+    ) -> Result<Self, livedesk_core::store::StoreError> {
+        let base = SqliteConnectOptions::from_str("sqlite://")
+            .map_err(crate::classify)?
+            .filename(path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match synchronous {
+                SqliteSynchronous::Full => Sync::Full,
+                SqliteSynchronous::Normal => Sync::Normal,
+            })
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(crate::classify)?;
+        sqlx::migrate!("migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers.max(1))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(crate::classify)?;
+        Ok(Self { writer, reader })
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+}
+
+crate::queries::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");

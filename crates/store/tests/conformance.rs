@@ -1,0 +1,1412 @@
+//! The storage conformance suite: one set of cases, run against every backend of
+//! `livedesk_core::store::Store`.
+//!
+//! Each case is an `async fn case(store: Arc<dyn Store>)` that starts from an empty database;
+//! `on_both_backends!` stamps out one `…_on_sqlite` and one `…_on_postgres` test per case.
+//! The PostgreSQL tests run only when `LIVEDESK_TEST_POSTGRES_URL` is set (e.g.
+//! `postgres://postgres@127.0.0.1:5432/test`); otherwise they print why and pass. Each
+//! PostgreSQL test gets a database of its own, dropped when the case passes and kept (its URL
+//! printed) when it fails.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use livedesk_core::store::{
+    Appended, Audience, ConversationFilter, NewAgentRecord, NewMessageRecord, NewSession, Store,
+    StoreError, VisitorSession, Workspace,
+};
+use livedesk_core::values::{ClientMsgId, DisplayName, Email, MessageBody, WebOrigin};
+use livedesk_protocol::model::{
+    Agent, Author, AuthorKind, Contact, Conversation, ConversationStatus, Inbox, Message,
+    MessageKind, Role,
+};
+use livedesk_store::postgres::PgStore;
+use livedesk_store::sqlite::SqliteStore;
+use livedesk_store::testing::{fresh_postgres_database, postgres_url};
+use livedesk_store::SqliteSynchronous;
+use sqlx::Connection as _;
+use tokio::task::JoinError;
+use uuid::Uuid;
+
+// ---------------------------------------------------------------------------------------------
+// Running a case on each backend
+// ---------------------------------------------------------------------------------------------
+
+/// `on_both_backends!(#[test attribute] case => sqlite_test_name, postgres_test_name);`
+macro_rules! on_both_backends {
+    ($(#[$test:meta])+ $case:ident => $on_sqlite:ident, $on_postgres:ident $(,)?) => {
+        $(#[$test])+
+        async fn $on_sqlite() {
+            run_on_sqlite($case).await;
+        }
+
+        $(#[$test])+
+        async fn $on_postgres() {
+            run_on_postgres($case).await;
+        }
+    };
+}
+
+async fn run_on_sqlite<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let store = SqliteStore::open(&dir.path().join("livedesk.db"), SqliteSynchronous::Full, 4)
+        .await
+        .expect("open SQLite");
+    assert_eq!(store.backend(), "sqlite");
+    let outcome = tokio::spawn(case(Arc::new(store))).await;
+    if outcome.is_err() {
+        // Keep the file for inspection.
+        let kept = dir.keep();
+        eprintln!(
+            "case failed on SQLite; database kept at {}",
+            kept.join("livedesk.db").display()
+        );
+    }
+    finish(outcome);
+}
+
+async fn run_on_postgres<F, Fut>(case: F)
+where
+    F: FnOnce(Arc<dyn Store>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(admin_url) = postgres_url() else {
+        return;
+    };
+    let url = fresh_postgres_database(&admin_url)
+        .await
+        .expect("create a PostgreSQL database");
+    let store = PgStore::connect(&url, 8)
+        .await
+        .expect("connect to PostgreSQL");
+    assert_eq!(store.backend(), "postgres");
+    let outcome = tokio::spawn(case(Arc::new(store))).await;
+    if outcome.is_ok() {
+        drop_database(&admin_url, &url).await;
+    } else {
+        eprintln!("case failed on PostgreSQL; database kept at {url}");
+    }
+    finish(outcome);
+}
+
+/// Re-raises a case's panic in the test's own thread.
+fn finish(outcome: Result<(), JoinError>) {
+    match outcome {
+        Ok(()) => {}
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("case did not finish: {e}"),
+    }
+}
+
+/// Best effort: a leftover database only costs disk space.
+async fn drop_database(admin_url: &str, url: &str) {
+    let name = url.rsplit('/').next().unwrap_or_default();
+    let name = name.split('?').next().unwrap_or_default();
+    if !name.starts_with("livedesk_test_")
+        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return;
+    }
+    let dropped = async {
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await
+    };
+    if let Err(e) = dropped.await {
+        eprintln!("could not drop test database {name}: {e}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+// ---------------------------------------------------------------------------------------------
+
+fn name(raw: &str) -> DisplayName {
+    DisplayName::parse(raw).unwrap()
+}
+
+fn email(raw: &str) -> Email {
+    Email::parse(raw).unwrap()
+}
+
+fn origin(raw: &str) -> WebOrigin {
+    WebOrigin::parse(raw).unwrap()
+}
+
+fn cmid(raw: &str) -> ClientMsgId {
+    ClientMsgId::parse(raw.to_owned()).unwrap()
+}
+
+fn body(raw: &str) -> MessageBody {
+    MessageBody::parse(raw.to_owned(), 10_000).unwrap()
+}
+
+/// A fresh, random token hash (the store only ever sees hashes).
+fn token() -> Vec<u8> {
+    let mut hash = Uuid::new_v4().as_bytes().to_vec();
+    hash.extend_from_slice(Uuid::new_v4().as_bytes());
+    hash
+}
+
+/// Far enough ahead that visitor sessions made by fixtures never expire during a test.
+const FAR_FUTURE: i64 = 32_503_680_000_000; // year 3000
+
+async fn workspace(store: &dyn Store, label: &str) -> Workspace {
+    let ws = store.create_workspace(&name(label)).await.unwrap();
+    assert_eq!(ws.name, label);
+    ws
+}
+
+async fn inbox(store: &dyn Store, ws: &Workspace, label: &str) -> Inbox {
+    store.create_inbox(ws.id, &name(label), &[]).await.unwrap()
+}
+
+async fn agent(store: &dyn Store, ws: &Workspace, address: &str, role: Role) -> Agent {
+    store
+        .create_agent(NewAgentRecord {
+            workspace_id: ws.id,
+            email: email(address),
+            name: name(&format!("Agent {address}")),
+            role,
+            password_hash: format!("hash-of-{address}"),
+        })
+        .await
+        .unwrap()
+}
+
+/// A visitor contact in `inbox` (with a long-lived visitor session nobody uses).
+async fn contact(store: &dyn Store, inbox: &Inbox) -> Contact {
+    store
+        .create_visitor(inbox, &token(), FAR_FUTURE)
+        .await
+        .unwrap()
+}
+
+async fn conversation(store: &dyn Store, contact: &Contact) -> Conversation {
+    store
+        .create_conversation(contact.workspace_id, contact.inbox_id, contact.id)
+        .await
+        .unwrap()
+}
+
+/// A workspace with an inbox, a contact, an agent and one conversation.
+struct World {
+    ws: Workspace,
+    inbox: Inbox,
+    contact: Contact,
+    agent: Agent,
+    conversation: Conversation,
+}
+
+async fn world(store: &dyn Store) -> World {
+    let ws = workspace(store, "Acme").await;
+    let inbox = inbox(store, &ws, "Website").await;
+    let contact = contact(store, &inbox).await;
+    let agent = agent(
+        store,
+        &ws,
+        &format!("{}@acme.example", Uuid::new_v4().simple()),
+        Role::Agent,
+    )
+    .await;
+    let conversation = conversation(store, &contact).await;
+    World {
+        ws,
+        inbox,
+        contact,
+        agent,
+        conversation,
+    }
+}
+
+fn by_contact(contact: &Contact) -> Author {
+    Author {
+        kind: AuthorKind::Contact,
+        id: Some(contact.id),
+        name: None,
+    }
+}
+
+fn by_agent(agent: &Agent) -> Author {
+    Author {
+        kind: AuthorKind::Agent,
+        id: Some(agent.id),
+        name: Some(agent.name.clone()),
+    }
+}
+
+fn record(
+    conversation: &Conversation,
+    author: Author,
+    kind: MessageKind,
+    client_msg_id: &str,
+    text: &str,
+) -> NewMessageRecord {
+    NewMessageRecord {
+        workspace_id: conversation.workspace_id,
+        conversation_id: conversation.id,
+        client_msg_id: cmid(client_msg_id),
+        author,
+        kind,
+        body: body(text),
+    }
+}
+
+async fn append(store: &dyn Store, new: NewMessageRecord) -> Appended {
+    store.append_message(new).await.unwrap()
+}
+
+async fn last_seq(store: &dyn Store, conversation: &Conversation) -> i64 {
+    store
+        .conversation(conversation.workspace_id, conversation.id)
+        .await
+        .unwrap()
+        .expect("conversation exists")
+        .last_seq
+}
+
+async fn all_messages(store: &dyn Store, conversation: &Conversation) -> Vec<Message> {
+    store
+        .messages_after(conversation.id, 0, 10_000, Audience::Agent)
+        .await
+        .unwrap()
+}
+
+fn seqs(messages: &[Message]) -> Vec<i64> {
+    messages.iter().map(|m| m.seq).collect()
+}
+
+fn filter(ws: &Workspace) -> ConversationFilter {
+    ConversationFilter {
+        workspace_id: ws.id,
+        contact_id: None,
+        inbox_id: None,
+        status: None,
+        updated_before: None,
+        limit: 100,
+    }
+}
+
+fn ids(conversations: &[Conversation]) -> Vec<Uuid> {
+    conversations.iter().map(|c| c.id).collect()
+}
+
+/// Lets the millisecond clock move on, so `updated_at` values differ.
+async fn tick() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Sequence numbers
+// ---------------------------------------------------------------------------------------------
+
+async fn seq_counts_up_per_conversation(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let other_contact = contact(s, &w.inbox).await;
+    let a = w.conversation.clone();
+    let b = conversation(s, &other_contact).await;
+    assert_eq!(a.last_seq, 0);
+    assert_eq!(last_seq(s, &a).await, 0);
+    assert_eq!(last_seq(s, &b).await, 0);
+
+    // Interleaved: each conversation numbers its own messages.
+    let plan = [
+        (&a, "a1", 1),
+        (&b, "b1", 1),
+        (&a, "a2", 2),
+        (&a, "a3", 3),
+        (&b, "b2", 2),
+    ];
+    for (conv, id, expected_seq) in plan {
+        let author = if conv.id == a.id {
+            by_contact(&w.contact)
+        } else {
+            by_contact(&other_contact)
+        };
+        let got = append(
+            s,
+            record(conv, author, MessageKind::Text, id, &format!("body {id}")),
+        )
+        .await;
+        assert!(!got.duplicate, "{id} is new");
+        assert_eq!(got.message.seq, expected_seq, "{id}");
+        assert_eq!(got.message.conversation_id, conv.id);
+        assert_eq!(got.message.client_msg_id.as_deref(), Some(id));
+        assert_eq!(
+            last_seq(s, conv).await,
+            expected_seq,
+            "last_seq follows after {id}"
+        );
+    }
+
+    let in_a = all_messages(s, &a).await;
+    let in_b = all_messages(s, &b).await;
+    assert_eq!(seqs(&in_a), [1, 2, 3]);
+    assert_eq!(seqs(&in_b), [1, 2]);
+    assert_eq!(
+        in_a.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        ["body a1", "body a2", "body a3"]
+    );
+    assert!(in_b.iter().all(|m| m.conversation_id == b.id));
+
+    let a_now = s.conversation(w.ws.id, a.id).await.unwrap().unwrap();
+    assert!(
+        a_now.updated_at >= a.updated_at,
+        "an append moves updated_at forward"
+    );
+    assert_eq!(a_now.created_at, a.created_at);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    seq_counts_up_per_conversation
+        => seq_counts_up_from_one_per_conversation_on_sqlite,
+           seq_counts_up_from_one_per_conversation_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 2. Idempotent appends
+// ---------------------------------------------------------------------------------------------
+
+async fn duplicate_client_msg_id_returns_the_original(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+
+    let first = append(
+        s,
+        record(
+            c,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "msg-1",
+            "hello",
+        ),
+    )
+    .await;
+    assert!(!first.duplicate);
+    assert_eq!(first.message.seq, 1);
+
+    // A retry: same key, even if the body differs, answers with the stored message.
+    let retry = append(
+        s,
+        record(
+            c,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "msg-1",
+            "hello again",
+        ),
+    )
+    .await;
+    assert!(retry.duplicate, "a retry is reported as a duplicate");
+    assert_eq!(
+        retry.message, first.message,
+        "a retry returns the original message, unchanged"
+    );
+
+    let stored = all_messages(s, c).await;
+    assert_eq!(
+        stored,
+        vec![first.message.clone()],
+        "exactly one row, equal to what append returned"
+    );
+    assert_eq!(last_seq(s, c).await, 1, "a duplicate does not use up a seq");
+
+    let next = append(
+        s,
+        record(
+            c,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "msg-2",
+            "next",
+        ),
+    )
+    .await;
+    assert!(!next.duplicate);
+    assert_eq!(next.message.seq, 2, "no gap after a duplicate");
+}
+
+on_both_backends!(
+    #[tokio::test]
+    duplicate_client_msg_id_returns_the_original
+        => duplicate_client_msg_id_returns_the_original_on_sqlite,
+           duplicate_client_msg_id_returns_the_original_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 3. Concurrency
+// ---------------------------------------------------------------------------------------------
+
+async fn concurrent_retries_store_one_message(store: Arc<dyn Store>) {
+    const TASKS: usize = 50;
+    let w = world(&*store).await;
+    let start = Arc::new(tokio::sync::Barrier::new(TASKS));
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let store = Arc::clone(&store);
+        let start = Arc::clone(&start);
+        let new = record(
+            &w.conversation,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "same-key",
+            "once",
+        );
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            store.append_message(new).await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(
+            task.await
+                .unwrap()
+                .expect("every concurrent retry succeeds"),
+        );
+    }
+
+    let stored = all_messages(&*store, &w.conversation).await;
+    assert_eq!(
+        stored.len(),
+        1,
+        "exactly one message stored: {:?}",
+        seqs(&stored)
+    );
+    let original = &stored[0];
+    assert_eq!(original.seq, 1);
+    for got in &results {
+        assert_eq!(
+            &got.message, original,
+            "every caller sees the stored message"
+        );
+    }
+    let fresh = results.iter().filter(|r| !r.duplicate).count();
+    assert_eq!(
+        fresh, 1,
+        "exactly one caller stored it; the others got duplicate=true"
+    );
+    assert_eq!(
+        last_seq(&*store, &w.conversation).await,
+        1,
+        "losing retries leave no seq behind"
+    );
+
+    let next = append(
+        &*store,
+        record(
+            &w.conversation,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "k2",
+            "x",
+        ),
+    )
+    .await;
+    assert_eq!(next.message.seq, 2);
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    concurrent_retries_store_one_message
+        => fifty_concurrent_appends_of_one_client_msg_id_store_one_message_on_sqlite,
+           fifty_concurrent_appends_of_one_client_msg_id_store_one_message_on_postgres
+);
+
+async fn concurrent_appends_get_gapless_seqs(store: Arc<dyn Store>) {
+    const TASKS: i64 = 200;
+    let w = world(&*store).await;
+    let start = Arc::new(tokio::sync::Barrier::new(TASKS as usize));
+    let mut tasks = Vec::new();
+    for i in 0..TASKS {
+        let store = Arc::clone(&store);
+        let start = Arc::clone(&start);
+        // Both sides of the conversation write at once.
+        let author = if i % 2 == 0 {
+            by_contact(&w.contact)
+        } else {
+            by_agent(&w.agent)
+        };
+        let new = record(
+            &w.conversation,
+            author,
+            MessageKind::Text,
+            &format!("m-{i}"),
+            &format!("message {i}"),
+        );
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            store.append_message(new).await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(
+            task.await
+                .unwrap()
+                .expect("every concurrent append succeeds"),
+        );
+    }
+
+    assert!(
+        results.iter().all(|r| !r.duplicate),
+        "distinct keys are never duplicates"
+    );
+    let mut got: Vec<i64> = results.iter().map(|r| r.message.seq).collect();
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (1..=TASKS).collect::<Vec<_>>(),
+        "seqs are exactly 1..=200"
+    );
+    let distinct_ids: HashSet<Uuid> = results.iter().map(|r| r.message.id).collect();
+    assert_eq!(distinct_ids.len(), TASKS as usize);
+
+    let stored = all_messages(&*store, &w.conversation).await;
+    assert_eq!(
+        seqs(&stored),
+        (1..=TASKS).collect::<Vec<_>>(),
+        "stored ascending, no gaps or repeats"
+    );
+    for appended in &results {
+        let row = &stored[usize::try_from(appended.message.seq - 1).unwrap()];
+        assert_eq!(
+            row, &appended.message,
+            "what append returned is what was stored"
+        );
+    }
+    assert_eq!(last_seq(&*store, &w.conversation).await, TASKS);
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    concurrent_appends_get_gapless_seqs
+        => two_hundred_concurrent_appends_get_seqs_one_to_two_hundred_on_sqlite,
+           two_hundred_concurrent_appends_get_seqs_one_to_two_hundred_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 4. The dedupe key includes the author
+// ---------------------------------------------------------------------------------------------
+
+async fn same_client_msg_id_from_two_authors_makes_two_messages(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let other_agent = agent(s, &w.ws, "second@acme.example", Role::Agent).await;
+
+    let from_contact = append(
+        s,
+        record(c, by_contact(&w.contact), MessageKind::Text, "shared", "hi"),
+    )
+    .await;
+    let from_agent = append(
+        s,
+        record(c, by_agent(&w.agent), MessageKind::Text, "shared", "hello"),
+    )
+    .await;
+    let from_other_agent = append(
+        s,
+        record(
+            c,
+            by_agent(&other_agent),
+            MessageKind::Text,
+            "shared",
+            "hey",
+        ),
+    )
+    .await;
+    assert!(!from_contact.duplicate && !from_agent.duplicate && !from_other_agent.duplicate);
+    assert_eq!(
+        [
+            from_contact.message.seq,
+            from_agent.message.seq,
+            from_other_agent.message.seq
+        ],
+        [1, 2, 3]
+    );
+    assert_ne!(from_contact.message.id, from_agent.message.id);
+
+    // Each author's retry finds that author's own message.
+    let retry = append(
+        s,
+        record(c, by_agent(&w.agent), MessageKind::Text, "shared", "hello"),
+    )
+    .await;
+    assert!(retry.duplicate);
+    assert_eq!(retry.message, from_agent.message);
+    let retry = append(
+        s,
+        record(c, by_contact(&w.contact), MessageKind::Text, "shared", "hi"),
+    )
+    .await;
+    assert!(retry.duplicate);
+    assert_eq!(retry.message, from_contact.message);
+
+    let stored = all_messages(s, c).await;
+    assert_eq!(
+        stored,
+        vec![
+            from_contact.message,
+            from_agent.message,
+            from_other_agent.message
+        ]
+    );
+    assert_eq!(stored[0].author, by_contact(&w.contact));
+    assert_eq!(stored[1].author, by_agent(&w.agent));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    same_client_msg_id_from_two_authors_makes_two_messages
+        => same_client_msg_id_from_two_authors_makes_two_messages_on_sqlite,
+           same_client_msg_id_from_two_authors_makes_two_messages_on_postgres
+);
+
+/// Authors without an id (system messages) are deduplicated too: `(conversation, author,
+/// client_msg_id)` is the key, and the author is `system` both times.
+async fn system_message_retry_is_stored_once(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let system = || Author {
+        kind: AuthorKind::System,
+        id: None,
+        name: None,
+    };
+    let first = append(
+        s,
+        record(c, system(), MessageKind::Event, "assigned-1", "assigned"),
+    )
+    .await;
+    let retry = append(
+        s,
+        record(c, system(), MessageKind::Event, "assigned-1", "assigned"),
+    )
+    .await;
+    assert!(!first.duplicate);
+    assert!(retry.duplicate, "a retried system message is a duplicate");
+    assert_eq!(retry.message, first.message);
+    assert_eq!(seqs(&all_messages(s, c).await), [1]);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    #[ignore = "store bug: find_duplicate compares author_id = NULL, so authors without an id are never deduplicated"]
+    system_message_retry_is_stored_once
+        => a_retried_system_message_is_stored_once_on_sqlite,
+           a_retried_system_message_is_stored_once_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 5. Reading history
+// ---------------------------------------------------------------------------------------------
+
+async fn paging_is_ascending_and_notes_are_for_agents_only(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let system = Author {
+        kind: AuthorKind::System,
+        id: None,
+        name: None,
+    };
+
+    // seq:  1 text(contact) 2 text(agent) 3 note 4 text(contact) 5 event(system)
+    //       6 text(agent)   7 note        8 text 9 text           10 text
+    let mut appended = Vec::new();
+    for seq in 1..=10 {
+        let (author, kind) = match seq {
+            3 | 7 => (by_agent(&w.agent), MessageKind::Note),
+            5 => (system.clone(), MessageKind::Event),
+            n if n % 2 == 0 => (by_agent(&w.agent), MessageKind::Text),
+            _ => (by_contact(&w.contact), MessageKind::Text),
+        };
+        let got = append(
+            s,
+            record(c, author, kind, &format!("p{seq}"), &format!("#{seq}")),
+        )
+        .await;
+        assert_eq!(got.message.seq, seq);
+        appended.push(got.message);
+    }
+    // Noise in another conversation must never show up.
+    let elsewhere = conversation(s, &contact(s, &w.inbox).await).await;
+    append(
+        s,
+        record(
+            &elsewhere,
+            by_agent(&w.agent),
+            MessageKind::Text,
+            "p1",
+            "elsewhere",
+        ),
+    )
+    .await;
+
+    let after = |after_seq, limit, audience| s.messages_after(c.id, after_seq, limit, audience);
+    let before = |before_seq, limit, audience| s.messages_before(c.id, before_seq, limit, audience);
+    let agent = Audience::Agent;
+    let visitor = Audience::Visitor;
+
+    // Everything, as stored.
+    assert_eq!(
+        after(0, 100, agent).await.unwrap(),
+        appended,
+        "rows round-trip every field"
+    );
+    assert_eq!(before(i64::MAX, 100, agent).await.unwrap(), appended);
+
+    // Forward paging.
+    assert_eq!(seqs(&after(0, 4, agent).await.unwrap()), [1, 2, 3, 4]);
+    assert_eq!(seqs(&after(4, 4, agent).await.unwrap()), [5, 6, 7, 8]);
+    assert_eq!(seqs(&after(8, 4, agent).await.unwrap()), [9, 10]);
+    assert_eq!(seqs(&after(10, 4, agent).await.unwrap()), Vec::<i64>::new());
+    assert_eq!(seqs(&after(0, 0, agent).await.unwrap()), Vec::<i64>::new());
+
+    // Backward paging: the newest `limit` before the cursor, still ascending.
+    assert_eq!(seqs(&before(11, 4, agent).await.unwrap()), [7, 8, 9, 10]);
+    assert_eq!(seqs(&before(7, 4, agent).await.unwrap()), [3, 4, 5, 6]);
+    assert_eq!(seqs(&before(3, 4, agent).await.unwrap()), [1, 2]);
+    assert_eq!(seqs(&before(1, 4, agent).await.unwrap()), Vec::<i64>::new());
+
+    // Visitors never get notes; the limit counts what they may see.
+    let seen = after(0, 100, visitor).await.unwrap();
+    assert_eq!(seqs(&seen), [1, 2, 4, 5, 6, 8, 9, 10]);
+    assert!(seen.iter().all(|m| m.kind != MessageKind::Note));
+    assert_eq!(seen[3].kind, MessageKind::Event);
+    assert_eq!(seen[3].author, system);
+    assert_eq!(seqs(&after(0, 3, visitor).await.unwrap()), [1, 2, 4]);
+    assert_eq!(seqs(&after(4, 3, visitor).await.unwrap()), [5, 6, 8]);
+    assert_eq!(seqs(&before(11, 3, visitor).await.unwrap()), [8, 9, 10]);
+    assert_eq!(seqs(&before(8, 3, visitor).await.unwrap()), [4, 5, 6]);
+    assert_eq!(
+        seqs(&before(i64::MAX, 100, visitor).await.unwrap()),
+        [1, 2, 4, 5, 6, 8, 9, 10]
+    );
+
+    // Agents do get notes.
+    let notes: Vec<i64> = after(0, 100, agent)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.kind == MessageKind::Note)
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(notes, [3, 7]);
+
+    // An unknown conversation has no messages.
+    assert!(s
+        .messages_after(Uuid::now_v7(), 0, 100, agent)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(seqs(&all_messages(s, &elsewhere).await), [1]);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    paging_is_ascending_and_notes_are_for_agents_only
+        => paging_is_ascending_and_notes_are_for_agents_only_on_sqlite,
+           paging_is_ascending_and_notes_are_for_agents_only_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 6. Workspace scoping
+// ---------------------------------------------------------------------------------------------
+
+async fn everything_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws_a = workspace(s, "A").await;
+    let ws_b = workspace(s, "B").await;
+    let inbox_a1 = inbox(s, &ws_a, "A web").await;
+    let inbox_a2 = inbox(s, &ws_a, "A app").await;
+    let inbox_b = inbox(s, &ws_b, "B web").await;
+    let alice = contact(s, &inbox_a1).await;
+    let bob = contact(s, &inbox_a2).await;
+    let bea = contact(s, &inbox_b).await;
+
+    let a1 = conversation(s, &alice).await;
+    tick().await;
+    let a2 = conversation(s, &bob).await;
+    tick().await;
+    let a3 = conversation(s, &alice).await;
+    tick().await;
+    let b1 = conversation(s, &bea).await;
+    tick().await;
+    // The newest activity is now in a1.
+    append(
+        s,
+        record(&a1, by_contact(&alice), MessageKind::Text, "x", "bump"),
+    )
+    .await;
+    let a1 = s.conversation(ws_a.id, a1.id).await.unwrap().unwrap();
+    let a3 = s.conversation(ws_a.id, a3.id).await.unwrap().unwrap();
+    assert!(a1.updated_at > a3.updated_at);
+
+    // Point reads name their workspace.
+    assert_eq!(s.conversation(ws_b.id, a1.id).await.unwrap(), None);
+    assert_eq!(s.conversation(ws_a.id, b1.id).await.unwrap(), None);
+    assert_eq!(
+        s.conversation(ws_b.id, b1.id).await.unwrap().map(|c| c.id),
+        Some(b1.id)
+    );
+    assert_eq!(s.conversation(ws_a.id, Uuid::now_v7()).await.unwrap(), None);
+    assert_eq!(s.contact(ws_b.id, alice.id).await.unwrap(), None);
+    assert_eq!(
+        s.contact(ws_a.id, alice.id).await.unwrap(),
+        Some(alice.clone())
+    );
+
+    // Appends name their workspace.
+    let mut wrong = record(&a2, by_contact(&bob), MessageKind::Text, "y", "sneaky");
+    wrong.workspace_id = ws_b.id;
+    assert!(matches!(
+        s.append_message(wrong).await,
+        Err(StoreError::NotFound)
+    ));
+    let mut nowhere = record(&a2, by_contact(&bob), MessageKind::Text, "y", "lost");
+    nowhere.conversation_id = Uuid::now_v7();
+    assert!(matches!(
+        s.append_message(nowhere).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(last_seq(s, &a2).await, 0, "a refused append takes no seq");
+    assert!(all_messages(s, &a2).await.is_empty());
+
+    // Listing: by workspace, newest activity first, then narrowed.
+    assert_eq!(
+        ids(&s.list_conversations(&filter(&ws_a)).await.unwrap()),
+        [a1.id, a3.id, a2.id]
+    );
+    assert_eq!(
+        ids(&s.list_conversations(&filter(&ws_b)).await.unwrap()),
+        [b1.id]
+    );
+    let only = |f: ConversationFilter| async move { ids(&s.list_conversations(&f).await.unwrap()) };
+    assert_eq!(
+        only(ConversationFilter {
+            contact_id: Some(alice.id),
+            ..filter(&ws_a)
+        })
+        .await,
+        [a1.id, a3.id]
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            contact_id: Some(bea.id),
+            ..filter(&ws_a)
+        })
+        .await,
+        Vec::<Uuid>::new(),
+        "another workspace's contact finds nothing"
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            inbox_id: Some(inbox_a2.id),
+            ..filter(&ws_a)
+        })
+        .await,
+        [a2.id]
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            inbox_id: Some(inbox_b.id),
+            ..filter(&ws_a)
+        })
+        .await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            contact_id: Some(alice.id),
+            inbox_id: Some(inbox_a2.id),
+            ..filter(&ws_a)
+        })
+        .await,
+        Vec::<Uuid>::new(),
+        "filters combine"
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            status: Some(ConversationStatus::Open),
+            ..filter(&ws_a)
+        })
+        .await,
+        [a1.id, a3.id, a2.id]
+    );
+    for status in [
+        ConversationStatus::Pending,
+        ConversationStatus::Snoozed,
+        ConversationStatus::Resolved,
+    ] {
+        assert_eq!(
+            only(ConversationFilter {
+                status: Some(status),
+                ..filter(&ws_a)
+            })
+            .await,
+            Vec::<Uuid>::new(),
+            "{status:?}"
+        );
+    }
+    // Paging by limit and updated_before.
+    assert_eq!(
+        only(ConversationFilter {
+            limit: 2,
+            ..filter(&ws_a)
+        })
+        .await,
+        [a1.id, a3.id]
+    );
+    assert_eq!(
+        only(ConversationFilter {
+            updated_before: Some(a3.updated_at),
+            ..filter(&ws_a)
+        })
+        .await,
+        [a2.id]
+    );
+
+    // A conversation needs a contact of that inbox, in that workspace.
+    let refused = [
+        (ws_a.id, inbox_b.id, bea.id),  // another workspace's inbox and contact
+        (ws_a.id, inbox_a1.id, bea.id), // another workspace's contact
+        (ws_a.id, inbox_a2.id, alice.id), // a contact of another inbox
+        (ws_b.id, inbox_a1.id, alice.id), // naming the wrong workspace
+        (ws_a.id, inbox_a1.id, Uuid::now_v7()), // no such contact
+    ];
+    for (ws, inbox, contact) in refused {
+        let got = s.create_conversation(ws, inbox, contact).await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    }
+    assert_eq!(s.list_conversations(&filter(&ws_a)).await.unwrap().len(), 3);
+    assert_eq!(s.list_conversations(&filter(&ws_b)).await.unwrap().len(), 1);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    everything_is_scoped_to_its_workspace
+        => conversations_and_contacts_are_scoped_to_their_workspace_on_sqlite,
+           conversations_and_contacts_are_scoped_to_their_workspace_on_postgres
+);
+
+/// A retry naming another workspace must not reveal the stored message.
+async fn retry_naming_another_workspace_is_not_found(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let other = workspace(s, "Other").await;
+    let new = record(
+        &w.conversation,
+        by_contact(&w.contact),
+        MessageKind::Text,
+        "k",
+        "secret",
+    );
+    append(s, new.clone()).await;
+
+    let mut wrong = new;
+    wrong.workspace_id = other.id;
+    let got = s.append_message(wrong).await;
+    assert!(
+        matches!(got, Err(StoreError::NotFound)),
+        "append naming the wrong workspace must be NotFound even when the key exists, got {got:?}"
+    );
+}
+
+on_both_backends!(
+    #[tokio::test]
+    #[ignore = "store bug: append_message's first duplicate check ignores workspace_id"]
+    retry_naming_another_workspace_is_not_found
+        => a_retry_naming_another_workspace_is_not_found_on_sqlite,
+           a_retry_naming_another_workspace_is_not_found_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 7. Agents
+// ---------------------------------------------------------------------------------------------
+
+async fn agents_are_unique_by_email(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let elsewhere = workspace(s, "Elsewhere").await;
+    assert_eq!(s.count_agents().await.unwrap(), 0);
+
+    let ada = s
+        .create_agent(NewAgentRecord {
+            workspace_id: ws.id,
+            email: email(" Ada@Example.COM "),
+            name: name("Ada"),
+            role: Role::Admin,
+            password_hash: "hash-1".to_owned(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ada.email, "ada@example.com");
+    assert_eq!(
+        (ada.workspace_id, ada.name.as_str(), ada.role),
+        (ws.id, "Ada", Role::Admin)
+    );
+    assert_eq!(s.count_agents().await.unwrap(), 1);
+
+    // Taken, whatever the case and whichever the workspace.
+    for workspace_id in [ws.id, elsewhere.id] {
+        let again = s
+            .create_agent(NewAgentRecord {
+                workspace_id,
+                email: email("ADA@example.com"),
+                name: name("Impostor"),
+                role: Role::Agent,
+                password_hash: "hash-2".to_owned(),
+            })
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    }
+    assert_eq!(s.count_agents().await.unwrap(), 1);
+
+    let sam = agent(s, &ws, "sam@example.com", Role::Supervisor).await;
+    let ann = agent(s, &elsewhere, "ann@example.com", Role::Agent).await;
+    assert_eq!(s.count_agents().await.unwrap(), 3);
+
+    // Credentials by e-mail and by id.
+    let by_email = s
+        .agent_credentials(&email("ada@EXAMPLE.com"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_email.agent, ada);
+    assert_eq!(by_email.password_hash, "hash-1");
+    let by_id = s.agent_credentials_by_id(ada.id).await.unwrap().unwrap();
+    assert_eq!(by_id.agent, ada);
+    assert_eq!(by_id.password_hash, "hash-1");
+    for other in [&sam, &ann] {
+        let creds = s
+            .agent_credentials(&email(&other.email))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&creds.agent, other);
+        assert_eq!(creds.password_hash, format!("hash-of-{}", other.email));
+        assert_eq!(
+            &s.agent_credentials_by_id(other.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .agent,
+            other
+        );
+    }
+    assert!(s
+        .agent_credentials(&email("nobody@example.com"))
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .agent_credentials_by_id(Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_none());
+
+    // A new password replaces the hash; an unknown agent is NotFound.
+    s.set_password(ada.id, "hash-3").await.unwrap();
+    assert_eq!(
+        s.agent_credentials_by_id(ada.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "hash-3"
+    );
+    assert_eq!(
+        s.agent_credentials_by_id(sam.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        "hash-of-sam@example.com",
+        "only that agent's hash changes"
+    );
+    assert!(matches!(
+        s.set_password(Uuid::now_v7(), "h").await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    agents_are_unique_by_email
+        => agents_are_unique_by_email_and_found_by_email_or_id_on_sqlite,
+           agents_are_unique_by_email_and_found_by_email_or_id_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 8. Agent sessions
+// ---------------------------------------------------------------------------------------------
+
+async fn sessions_expire_and_can_be_revoked(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let ada = agent(s, &ws, "ada@example.com", Role::Admin).await;
+    let bob = agent(s, &ws, "bob@example.com", Role::Agent).await;
+    let session = |agent: &Agent, expires_at| NewSession {
+        token_hash: token(),
+        agent_id: agent.id,
+        created_at: 1_000,
+        expires_at,
+    };
+
+    // Valid strictly before expires_at.
+    let one = session(&ada, 2_000);
+    s.create_session(one.clone()).await.unwrap();
+    let found = s
+        .session(&one.token_hash, 1_999)
+        .await
+        .unwrap()
+        .expect("unexpired session");
+    assert_eq!(found.agent, ada);
+    assert_eq!(found.expires_at, 2_000);
+    assert!(
+        s.session(&one.token_hash, 2_000).await.unwrap().is_none(),
+        "expired at expires_at"
+    );
+    assert!(s.session(&one.token_hash, 2_001).await.unwrap().is_none());
+    assert!(
+        s.session(&token(), 1_500).await.unwrap().is_none(),
+        "unknown token"
+    );
+
+    // Logging out one session.
+    s.delete_session(&one.token_hash).await.unwrap();
+    assert!(s.session(&one.token_hash, 1_500).await.unwrap().is_none());
+    s.delete_session(&one.token_hash).await.unwrap(); // deleting twice is fine
+
+    // Logging out everywhere, for one agent only.
+    let (two, three, bobs) = (
+        session(&ada, 5_000),
+        session(&ada, 5_000),
+        session(&bob, 5_000),
+    );
+    for new in [&two, &three, &bobs] {
+        s.create_session(new.clone()).await.unwrap();
+    }
+    assert_eq!(
+        s.session(&bobs.token_hash, 1_500)
+            .await
+            .unwrap()
+            .unwrap()
+            .agent,
+        bob
+    );
+    assert_eq!(s.delete_agent_sessions(ada.id).await.unwrap(), 2);
+    assert!(s.session(&two.token_hash, 1_500).await.unwrap().is_none());
+    assert!(s.session(&three.token_hash, 1_500).await.unwrap().is_none());
+    assert!(
+        s.session(&bobs.token_hash, 1_500).await.unwrap().is_some(),
+        "bob stays logged in"
+    );
+    assert_eq!(s.delete_agent_sessions(ada.id).await.unwrap(), 0);
+
+    // A new password logs the agent out everywhere, and nobody else.
+    let (four, five) = (session(&ada, 5_000), session(&ada, 5_000));
+    s.create_session(four.clone()).await.unwrap();
+    s.create_session(five.clone()).await.unwrap();
+    s.set_password(ada.id, "new-hash").await.unwrap();
+    assert!(s.session(&four.token_hash, 1_500).await.unwrap().is_none());
+    assert!(s.session(&five.token_hash, 1_500).await.unwrap().is_none());
+    assert!(
+        s.session(&bobs.token_hash, 1_500).await.unwrap().is_some(),
+        "bob stays logged in"
+    );
+    assert_eq!(s.delete_agent_sessions(ada.id).await.unwrap(), 0);
+    assert_eq!(s.delete_agent_sessions(bob.id).await.unwrap(), 1);
+
+    // Sessions still work after a password change.
+    let six = session(&ada, 5_000);
+    s.create_session(six.clone()).await.unwrap();
+    assert_eq!(
+        s.session(&six.token_hash, 1_500)
+            .await
+            .unwrap()
+            .unwrap()
+            .agent,
+        ada
+    );
+}
+
+on_both_backends!(
+    #[tokio::test]
+    sessions_expire_and_can_be_revoked
+        => sessions_expire_and_can_be_revoked_on_sqlite,
+           sessions_expire_and_can_be_revoked_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 9. Visitors
+// ---------------------------------------------------------------------------------------------
+
+async fn visitors_get_a_contact_and_a_session(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let other_ws = workspace(s, "Other").await;
+    let web = inbox(s, &ws, "Website").await;
+    let app = inbox(s, &ws, "App").await;
+
+    let hash = token();
+    let visitor = s.create_visitor(&web, &hash, 9_000).await.unwrap();
+    assert_eq!((visitor.workspace_id, visitor.inbox_id), (ws.id, web.id));
+    assert_eq!(
+        (visitor.name.as_deref(), visitor.email.as_deref()),
+        (None, None)
+    );
+
+    let expected = VisitorSession {
+        contact_id: visitor.id,
+        inbox_id: web.id,
+        workspace_id: ws.id,
+        expires_at: 9_000,
+    };
+    assert_eq!(
+        s.visitor_session(&hash, 8_999).await.unwrap(),
+        Some(expected)
+    );
+    assert_eq!(
+        s.visitor_session(&hash, 9_000).await.unwrap(),
+        None,
+        "expired at expires_at"
+    );
+    assert_eq!(s.visitor_session(&hash, 9_001).await.unwrap(), None);
+    assert_eq!(
+        s.visitor_session(&token(), 1).await.unwrap(),
+        None,
+        "unknown token"
+    );
+
+    // The contact is stored, in its workspace only.
+    assert_eq!(
+        s.contact(ws.id, visitor.id).await.unwrap(),
+        Some(visitor.clone())
+    );
+    assert_eq!(s.contact(other_ws.id, visitor.id).await.unwrap(), None);
+    assert_eq!(s.contact(ws.id, Uuid::now_v7()).await.unwrap(), None);
+
+    // Each visitor is a contact of its own, in the inbox it came through.
+    let hash2 = token();
+    let second = s.create_visitor(&app, &hash2, 9_000).await.unwrap();
+    assert_ne!(second.id, visitor.id);
+    assert_eq!(second.inbox_id, app.id);
+    let session2 = s.visitor_session(&hash2, 1).await.unwrap().unwrap();
+    assert_eq!(
+        (session2.contact_id, session2.inbox_id),
+        (second.id, app.id)
+    );
+
+    // A visitor can open a conversation in its inbox.
+    let conv = s
+        .create_conversation(ws.id, web.id, visitor.id)
+        .await
+        .unwrap();
+    assert_eq!(s.conversation(ws.id, conv.id).await.unwrap(), Some(conv));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    visitors_get_a_contact_and_a_session
+        => visitors_get_a_contact_and_an_expiring_session_on_sqlite,
+           visitors_get_a_contact_and_an_expiring_session_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 10. Inboxes
+// ---------------------------------------------------------------------------------------------
+
+async fn inboxes_round_trip(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let other_ws = workspace(s, "Other").await;
+
+    let web = s
+        .create_inbox(
+            ws.id,
+            &name("Website"),
+            &[
+                origin("HTTPS://Shop.Example.com/"),
+                origin("http://localhost:3000"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(web.workspace_id, ws.id);
+    assert_eq!(web.name, "Website");
+    assert_eq!(
+        web.allowed_origins,
+        ["https://shop.example.com", "http://localhost:3000"]
+    );
+    let app = s.create_inbox(ws.id, &name("App"), &[]).await.unwrap();
+    assert!(app.allowed_origins.is_empty());
+    let theirs = s
+        .create_inbox(
+            other_ws.id,
+            &name("Theirs"),
+            &[origin("https://other.example")],
+        )
+        .await
+        .unwrap();
+
+    // Found by its public id alone, every field intact.
+    assert_eq!(s.inbox(web.id).await.unwrap(), Some(web.clone()));
+    assert_eq!(s.inbox(app.id).await.unwrap(), Some(app.clone()));
+    assert_eq!(s.inbox(theirs.id).await.unwrap(), Some(theirs.clone()));
+    assert_eq!(s.inbox(Uuid::now_v7()).await.unwrap(), None);
+
+    // Listed per workspace.
+    let mut ours = s.list_inboxes(ws.id).await.unwrap();
+    ours.sort_by_key(|i| i.id);
+    let mut expected = vec![web, app];
+    expected.sort_by_key(|i| i.id);
+    assert_eq!(ours, expected);
+    assert_eq!(s.list_inboxes(other_ws.id).await.unwrap(), vec![theirs]);
+    assert!(s.list_inboxes(Uuid::now_v7()).await.unwrap().is_empty());
+}
+
+on_both_backends!(
+    #[tokio::test]
+    inboxes_round_trip
+        => inboxes_round_trip_their_origins_and_list_per_workspace_on_sqlite,
+           inboxes_round_trip_their_origins_and_list_per_workspace_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 11. Health
+// ---------------------------------------------------------------------------------------------
+
+async fn ping_answers(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+    assert!(
+        ["sqlite", "postgres"].contains(&store.backend()),
+        "{}",
+        store.backend()
+    );
+    // Pinging is harmless to repeat and needs no data.
+    store.ping().await.unwrap();
+    assert_eq!(store.count_agents().await.unwrap(), 0);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    ping_answers
+        => ping_answers_and_backend_names_the_backend_on_sqlite,
+           ping_answers_and_backend_names_the_backend_on_postgres
+);
