@@ -180,7 +180,8 @@ pub trait Store: Send + Sync + 'static {
     /// the same `(conversation, author, client_msg_id)` exists: then returns that one.
     /// `NotFound` when the conversation is not in the workspace.
     async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended>;
-    /// Messages with `seq > after_seq`, ascending, at most `limit`.
+    /// Messages with `seq > after_seq`, ascending, at most `limit`. Takes no workspace: the
+    /// caller has loaded the conversation through its workspace first.
     async fn messages_after(
         &self,
         conversation_id: Uuid,

@@ -116,13 +116,16 @@ macro_rules! impl_store {
         {
             let sql = format!(
                 "SELECT {MESSAGE_COLS} FROM messages \
-                 WHERE conversation_id = $1 AND author_kind = $2 AND author_id = $3 AND client_msg_id = $4"
+                 WHERE conversation_id = $1 AND author_kind = $2 \
+                 AND (author_id = $3 OR (author_id IS NULL AND $3 IS NULL)) AND client_msg_id = $4 \
+                 AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.workspace_id = $5)"
             );
             let row = sqlx::query(&sql)
                 .bind(new.conversation_id)
                 .bind(codec::author_kind_str(new.author.kind))
                 .bind(new.author.id)
                 .bind(new.client_msg_id.as_str())
+                .bind(new.workspace_id)
                 .fetch_optional(executor)
                 .await?;
             row.as_ref().map(message_from_row).transpose()
@@ -327,7 +330,7 @@ macro_rules! impl_store {
             }
 
             async fn list_inboxes(&self, workspace_id: Uuid) -> StoreResult<Vec<Inbox>> {
-                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE workspace_id = $1 ORDER BY created_at");
+                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE workspace_id = $1 ORDER BY created_at, id");
                 let rows = sqlx::query(&sql)
                     .bind(workspace_id)
                     .fetch_all(self.reader())

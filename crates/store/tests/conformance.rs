@@ -705,7 +705,6 @@ async fn system_message_retry_is_stored_once(store: Arc<dyn Store>) {
 
 on_both_backends!(
     #[tokio::test]
-    #[ignore = "store bug: find_duplicate compares author_id = NULL, so authors without an id are never deduplicated"]
     system_message_retry_is_stored_once
         => a_retried_system_message_is_stored_once_on_sqlite,
            a_retried_system_message_is_stored_once_on_postgres
@@ -1029,7 +1028,6 @@ async fn retry_naming_another_workspace_is_not_found(store: Arc<dyn Store>) {
 
 on_both_backends!(
     #[tokio::test]
-    #[ignore = "store bug: append_message's first duplicate check ignores workspace_id"]
     retry_naming_another_workspace_is_not_found
         => a_retry_naming_another_workspace_is_not_found_on_sqlite,
            a_retry_naming_another_workspace_is_not_found_on_postgres

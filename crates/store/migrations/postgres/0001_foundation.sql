@@ -79,4 +79,5 @@ CREATE TABLE messages (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 );
-CREATE UNIQUE INDEX messages_dedupe ON messages (conversation_id, author_kind, author_id, client_msg_id);
+-- A backstop for the duplicate check in append_message; system messages have no author id.
+CREATE UNIQUE INDEX messages_dedupe ON messages (conversation_id, author_kind, COALESCE(author_id, '00000000-0000-0000-0000-000000000000'::uuid), client_msg_id);

@@ -79,4 +79,5 @@ CREATE TABLE messages (
     created_at INTEGER NOT NULL,
     PRIMARY KEY (conversation_id, seq)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX messages_dedupe ON messages (conversation_id, author_kind, author_id, client_msg_id);
+-- A backstop for the duplicate check in append_message; system messages have no author id.
+CREATE UNIQUE INDEX messages_dedupe ON messages (conversation_id, author_kind, COALESCE(author_id, X'00000000000000000000000000000000'), client_msg_id);

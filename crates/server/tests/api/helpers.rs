@@ -1,0 +1,526 @@
+//! `spawn_app()` and clients for every endpoint, shared by all test modules.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures_util::{SinkExt as _, StreamExt as _};
+use livedesk_core::store::NewAgentRecord;
+use livedesk_core::values::{DisplayName, Email};
+use livedesk_protocol::model::{Agent, Role};
+use livedesk_server::{App, Config};
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt as _;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where a test's server keeps its data: a temp dir (SQLite) or a fresh PostgreSQL database.
+pub struct Database {
+    pub backend: Backend,
+    pub dir: tempfile::TempDir,
+    pub url: Option<String>,
+}
+
+impl Database {
+    /// `None` (after printing why) when the backend is not available here.
+    pub async fn new(backend: Backend) -> Option<Database> {
+        let dir = tempfile::tempdir().unwrap();
+        let url = match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => {
+                let admin = livedesk_store::testing::postgres_url()?;
+                Some(
+                    livedesk_store::testing::fresh_postgres_database(&admin)
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        Some(Database { backend, dir, url })
+    }
+
+    pub fn config(&self) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: self.dir.path().to_owned(),
+            database_url: self.url.clone(),
+            shutdown_grace_secs: 2,
+            ..Config::default()
+        }
+    }
+}
+
+/// A server running in this process.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub state: livedesk_server::SharedState,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    handle: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/v1", self.addr)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(15), h).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Starts a server on `config` (port 0 unless the config names one).
+pub async fn spawn_with(config: Config) -> TestApp {
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let app = App::build(config, listener).await.unwrap();
+    let addr = app.local_addr().unwrap();
+    let state = app.state();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        app.run(async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    TestApp {
+        addr,
+        http: reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap(),
+        state,
+        stop: Some(tx),
+        handle: Some(handle),
+    }
+}
+
+/// A server on a fresh database of `backend`; `None` when the backend is not available.
+pub async fn spawn_app(backend: Backend) -> Option<(TestApp, Database)> {
+    let db = Database::new(backend).await?;
+    let app = spawn_with(db.config()).await;
+    Some((app, db))
+}
+
+/// An agent (with its bearer token) created straight in the store.
+#[derive(Debug, Clone)]
+pub struct AgentUser {
+    pub agent: Agent,
+    pub token: String,
+}
+
+/// A visitor with its token, in one inbox.
+#[derive(Debug, Clone)]
+pub struct VisitorUser {
+    pub token: String,
+    pub contact_id: Uuid,
+    pub inbox_id: Uuid,
+}
+
+impl TestApp {
+    /// A new workspace with an admin, signed in.
+    pub async fn new_workspace_admin(&self) -> AgentUser {
+        let ws = self
+            .state
+            .store
+            .create_workspace(&DisplayName::parse("Acme").unwrap())
+            .await
+            .unwrap();
+        self.new_agent(ws.id, Role::Admin).await
+    }
+
+    /// A new agent in `workspace_id`, signed in through the API.
+    pub async fn new_agent(&self, workspace_id: Uuid, role: Role) -> AgentUser {
+        let email = format!("{}@example.com", Uuid::new_v4().simple());
+        let hash = livedesk_server::auth::hash_password(PASSWORD.into())
+            .await
+            .unwrap();
+        self.state
+            .store
+            .create_agent(NewAgentRecord {
+                workspace_id,
+                email: Email::parse(&email).unwrap(),
+                name: DisplayName::parse("Agent Smith").unwrap(),
+                role,
+                password_hash: hash,
+            })
+            .await
+            .unwrap();
+        let res = self.login(&email, PASSWORD).await;
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        AgentUser {
+            agent: serde_json::from_value(body["agent"].clone()).unwrap(),
+            token: body["token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.http
+            .post(self.url("/api/v1/auth/login"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create_inbox(&self, admin: &AgentUser, origins: &[&str]) -> Uuid {
+        let res = self
+            .http
+            .post(self.url("/api/v1/inboxes"))
+            .bearer_auth(&admin.token)
+            .json(&json!({"name": "Website", "allowed_origins": origins}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    pub async fn new_visitor(&self, inbox_id: Uuid) -> VisitorUser {
+        let res = self
+            .http
+            .post(self.url("/api/v1/widget/sessions"))
+            .json(&json!({"inbox_id": inbox_id}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        VisitorUser {
+            token: body["visitor_token"].as_str().unwrap().to_owned(),
+            contact_id: body["contact_id"].as_str().unwrap().parse().unwrap(),
+            inbox_id,
+        }
+    }
+
+    /// A conversation started by the visitor.
+    pub async fn new_conversation(&self, visitor: &VisitorUser) -> Uuid {
+        let res = self
+            .http
+            .post(self.url("/api/v1/conversations"))
+            .bearer_auth(&visitor.token)
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        body["id"].as_str().unwrap().parse().unwrap()
+    }
+
+    /// POST a message; returns the status and the JSON body.
+    pub async fn send(
+        &self,
+        token: &str,
+        conversation: Uuid,
+        client_msg_id: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        let res = self
+            .http
+            .post(self.url(&format!("/api/v1/conversations/{conversation}/messages")))
+            .bearer_auth(token)
+            .json(&json!({"client_msg_id": client_msg_id, "body": body}))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// GET messages after `after_seq`; returns the status and the JSON body.
+    pub async fn messages(&self, token: &str, conversation: Uuid, after_seq: i64) -> (u16, Value) {
+        let res = self
+            .http
+            .get(self.url(&format!(
+                "/api/v1/conversations/{conversation}/messages?after_seq={after_seq}&limit=500"
+            )))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A standard scene: a workspace admin, an inbox, a visitor with a conversation.
+    pub async fn scene(&self) -> Scene {
+        let agent = self.new_workspace_admin().await;
+        let inbox = self.create_inbox(&agent, &["http://shop.example"]).await;
+        let visitor = self.new_visitor(inbox).await;
+        let conversation = self.new_conversation(&visitor).await;
+        Scene {
+            agent,
+            inbox,
+            visitor,
+            conversation,
+        }
+    }
+}
+
+pub struct Scene {
+    pub agent: AgentUser,
+    pub inbox: Uuid,
+    pub visitor: VisitorUser,
+    pub conversation: Uuid,
+}
+
+/// A WebSocket client speaking the protocol, recording every frame it receives.
+pub struct WsClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Every text frame received so far, parsed.
+    pub received: Vec<Value>,
+}
+
+/// Opens `url` with an optional `Origin`; returns the handshake's HTTP status on refusal.
+pub async fn ws_connect(url: &str, origin: Option<&str>) -> Result<WsClient, u16> {
+    let mut req = url.into_client_request().unwrap();
+    if let Some(o) = origin {
+        req.headers_mut()
+            .insert("origin", HeaderValue::from_str(o).unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(WsClient {
+            ws,
+            received: Vec::new(),
+        }),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+impl WsClient {
+    /// Connects and says hello with `token`; returns once `welcome` arrived.
+    pub async fn open(app: &TestApp, token: &str) -> WsClient {
+        let mut ws = ws_connect(&app.ws_url(), None).await.unwrap();
+        ws.hello(token, &[]).await;
+        ws
+    }
+
+    pub async fn hello(&mut self, token: &str, cursors: &[(Uuid, i64)]) -> Value {
+        let cursors: Vec<Value> = cursors
+            .iter()
+            .map(|(c, s)| json!({"conversation_id": c, "last_seq": s}))
+            .collect();
+        self.send_json(json!({"type": "hello", "id": "h", "token": token, "cursors": cursors}))
+            .await;
+        self.expect("welcome").await
+    }
+
+    pub async fn send_json(&mut self, v: Value) {
+        self.send_text(v.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        self.ws.send(Message::text(text)).await.unwrap();
+    }
+
+    pub async fn send_raw(&mut self, m: Message) {
+        self.ws.send(m).await.unwrap();
+    }
+
+    /// Sends `message.send` and returns the frame id used.
+    pub async fn send_message(
+        &mut self,
+        conversation: Uuid,
+        client_msg_id: &str,
+        body: &str,
+    ) -> String {
+        let id = format!("f-{client_msg_id}");
+        self.send_json(json!({
+            "type": "message.send", "id": id, "conversation_id": conversation,
+            "client_msg_id": client_msg_id, "body": body
+        }))
+        .await;
+        id
+    }
+
+    /// The next text frame (pings are answered by the library), or `None` on close or
+    /// after `wait`. Close frames are returned as `{"type":"__close","code":N}`.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        loop {
+            let msg = tokio::time::timeout(wait, self.ws.next()).await.ok()??;
+            match msg {
+                Ok(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    self.received.push(v.clone());
+                    return Some(v);
+                }
+                Ok(Message::Close(frame)) => {
+                    let code = frame.map(|f| u16::from(f.code)).unwrap_or(1005);
+                    return Some(json!({"type": "__close", "code": code}));
+                }
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        self.next_within(Duration::from_secs(10))
+            .await
+            .expect("a frame within 10 s")
+    }
+
+    /// Reads until a frame of `type` arrives (others are kept in `received`).
+    pub async fn expect(&mut self, kind: &str) -> Value {
+        loop {
+            let v = self.next().await;
+            if v["type"] == kind {
+                return v;
+            }
+            assert_ne!(
+                v["type"], "__close",
+                "socket closed while waiting for {kind}: {v}"
+            );
+        }
+    }
+
+    /// Reads until the socket closes; returns the close code (1006 if it just dropped).
+    pub async fn expect_close(&mut self) -> u16 {
+        loop {
+            match self.next_within(Duration::from_secs(10)).await {
+                Some(v) if v["type"] == "__close" => return v["code"].as_u64().unwrap() as u16,
+                Some(_) => continue,
+                None => return 1006,
+            }
+        }
+    }
+
+    /// Collects `message.created` frames for `conversation` until `n` distinct seqs arrived.
+    pub async fn collect_messages(&mut self, conversation: Uuid, n: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let v = self.next().await;
+            if v["type"] == "message.created"
+                && v["message"]["conversation_id"] == conversation.to_string()
+            {
+                out.push(v["message"].clone());
+            }
+        }
+        out
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+    }
+}
+
+/// The `livedesk` binary as a child process (for crash tests).
+pub struct ServerProcess {
+    pub child: tokio::process::Child,
+    pub addr: SocketAddr,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `db` and waits until it prints its address.
+    pub async fn start(db: &Database) -> ServerProcess {
+        Self::start_in(db.dir.path(), db.url.as_deref()).await
+    }
+
+    pub async fn start_in(data_dir: &Path, database_url: Option<&str>) -> ServerProcess {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env_remove("LIVEDESK_CONFIG")
+            .env("LIVEDESK_LOG_FORMAT", "text")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if let Some(url) = database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(rest) = line.split("serving on http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap();
+                    return addr.parse::<SocketAddr>().unwrap();
+                }
+            }
+            panic!("server exited before serving");
+        })
+        .await
+        .expect("server started within 30 s");
+        // Keep draining its log so it never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        ServerProcess { child, addr }
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    pub async fn kill_9(&mut self) {
+        self.child.start_kill().unwrap();
+        let _ = self.child.wait().await;
+    }
+}
+
+pub fn data_path(db: &Database) -> PathBuf {
+    db.dir.path().to_owned()
+}
+
+/// Declares `<name>_on_sqlite` and `<name>_on_postgres` tests that call `body(app, db)`;
+/// the PostgreSQL one skips (printing why) when `LIVEDESK_TEST_POSTGRES_URL` is unset.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($sqlite:ident, $postgres:ident, $body:path) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $sqlite() {
+            if let Some((app, db)) =
+                $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await
+            {
+                $body(app, db).await;
+            }
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $postgres() {
+            if let Some((app, db)) =
+                $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await
+            {
+                $body(app, db).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,6 @@
+//! Integration tests: each test starts the real server on port 0 with a database of its own
+//! (SQLite in a temporary directory, or a fresh PostgreSQL database when
+//! `LIVEDESK_TEST_POSTGRES_URL` is set) and talks to it over real sockets.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
