@@ -54,14 +54,21 @@ impl Database {
         Some(Database { backend, dir, url })
     }
 
+    /// Port 0, this database, and rate limits high enough for tests that send fast (the
+    /// rate limit tests set their own).
     pub fn config(&self) -> Config {
-        Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: self.dir.path().to_owned(),
             database_url: self.url.clone(),
             shutdown_grace_secs: 2,
             ..Config::default()
-        }
+        };
+        let plenty = livedesk_server::config::Rate::try_from("100000/s".to_owned()).unwrap();
+        config.limits.messages = plenty;
+        config.limits.login = plenty;
+        config.limits.widget_sessions = plenty;
+        config
     }
 }
 
@@ -422,18 +429,26 @@ impl WsClient {
         }
     }
 
-    /// Collects `message.created` frames for `conversation` until `n` distinct seqs arrived.
+    /// Every `message.created` for `conversation` received on this socket so far (earlier
+    /// reads included), once there are at least `n`; waits for more as needed.
     pub async fn collect_messages(&mut self, conversation: Uuid, n: usize) -> Vec<Value> {
-        let mut out = Vec::new();
-        while out.len() < n {
-            let v = self.next().await;
-            if v["type"] == "message.created"
-                && v["message"]["conversation_id"] == conversation.to_string()
-            {
-                out.push(v["message"].clone());
+        let id = conversation.to_string();
+        let matching = |received: &[Value]| -> Vec<Value> {
+            received
+                .iter()
+                .filter(|v| {
+                    v["type"] == "message.created" && v["message"]["conversation_id"] == id.as_str()
+                })
+                .map(|v| v["message"].clone())
+                .collect()
+        };
+        loop {
+            let got = matching(&self.received);
+            if got.len() >= n {
+                return got;
             }
+            self.next().await;
         }
-        out
     }
 
     pub async fn close(mut self) {

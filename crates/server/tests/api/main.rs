@@ -4,3 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
+
+mod delivery;
+mod idempotency;
+mod resume;
