@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 use livedesk_protocol::model::{
-    Agent, Author, Contact, Conversation, ConversationStatus, Inbox, Message, MessageKind, Millis,
-    Role,
+    Agent, Attachment, Author, AuthorKind, Contact, Conversation, ConversationStatus, Inbox,
+    Message, MessageKind, Millis, PageView, ReceiptStatus, Receipts, Role, Side, WidgetSettings,
 };
 use uuid::Uuid;
 
@@ -83,6 +83,49 @@ pub struct NewMessageRecord {
     pub author: Author,
     pub kind: MessageKind,
     pub body: MessageBody,
+    /// Checked by the caller: uploaded to this conversation by this author.
+    pub attachment: Option<Attachment>,
+}
+
+/// Inbox changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct InboxChanges {
+    pub name: Option<DisplayName>,
+    pub allowed_origins: Option<Vec<WebOrigin>>,
+    pub settings: Option<WidgetSettings>,
+    /// `Some(None)` removes the secret (identity verification off).
+    pub identity_secret: Option<Option<String>>,
+}
+
+/// Contact changes; `None` leaves a field as it is. Attributes are replaced whole (the caller
+/// merges).
+#[derive(Debug, Clone, Default)]
+pub struct ContactChanges {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub external_id: Option<String>,
+    pub verified: Option<bool>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    pub uploader_kind: AuthorKind,
+    pub uploader_id: Uuid,
+    pub name: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
+}
+
+/// An attachment's description and where it belongs; the bytes are read separately.
+#[derive(Debug, Clone)]
+pub struct AttachmentRecord {
+    pub attachment: Attachment,
+    pub conversation_id: Uuid,
+    pub uploader_kind: AuthorKind,
+    pub uploader_id: Uuid,
 }
 
 /// The outcome of an append: the stored message, and whether it was stored before
@@ -144,6 +187,9 @@ pub trait Store: Send + Sync + 'static {
         name: &DisplayName,
         allowed_origins: &[WebOrigin],
     ) -> StoreResult<Inbox>;
+    async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox>;
+    /// The secret identify tokens of this inbox are signed with, if verification is on.
+    async fn inbox_identity_secret(&self, inbox_id: Uuid) -> StoreResult<Option<String>>;
     /// Looks an inbox up by its public id alone (the widget knows nothing else).
     async fn inbox(&self, inbox_id: Uuid) -> StoreResult<Option<Inbox>>;
     async fn list_inboxes(&self, workspace_id: Uuid) -> StoreResult<Vec<Inbox>>;
@@ -161,6 +207,15 @@ pub trait Store: Send + Sync + 'static {
         now: Millis,
     ) -> StoreResult<Option<VisitorSession>>;
     async fn contact(&self, workspace_id: Uuid, contact_id: Uuid) -> StoreResult<Option<Contact>>;
+    /// `Conflict` when another contact of the workspace has the external id.
+    async fn update_contact(&self, workspace_id: Uuid, contact_id: Uuid, changes: ContactChanges) -> StoreResult<Contact>;
+    async fn contact_by_external_id(&self, workspace_id: Uuid, external_id: &str) -> StoreResult<Option<Contact>>;
+    /// A further visitor session for an existing contact (after a verified identify).
+    async fn create_visitor_session(&self, contact: &Contact, token_hash: &[u8], expires_at: Millis) -> StoreResult<()>;
+    /// Appends to the contact's page history (the newest 100 are kept).
+    async fn add_page_view(&self, view: &PageView) -> StoreResult<()>;
+    /// Newest first.
+    async fn page_views(&self, contact_id: Uuid, limit: u32) -> StoreResult<Vec<PageView>>;
 
     async fn create_conversation(
         &self,
@@ -170,6 +225,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Conversation>;
     async fn conversation(&self, workspace_id: Uuid, id: Uuid)
         -> StoreResult<Option<Conversation>>;
+    async fn update_conversation(
+        &self,
+        workspace_id: Uuid,
+        id: Uuid,
+        status: Option<ConversationStatus>,
+        assignee_id: Option<Option<Uuid>>,
+    ) -> StoreResult<Conversation>;
+    /// Moves a side's delivered/read position forward to `seq` (never back, never past
+    /// `last_seq`). Returns the receipts when something moved, `None` otherwise.
+    async fn record_receipt(
+        &self,
+        conversation_id: Uuid,
+        side: Side,
+        status: ReceiptStatus,
+        seq: i64,
+    ) -> StoreResult<Option<Receipts>>;
     /// Newest activity first.
     async fn list_conversations(
         &self,
@@ -180,6 +251,9 @@ pub trait Store: Send + Sync + 'static {
     /// the same `(conversation, author, client_msg_id)` exists: then returns that one.
     /// `NotFound` when the conversation is not in the workspace.
     async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended>;
+    async fn create_attachment(&self, new: NewAttachment) -> StoreResult<AttachmentRecord>;
+    async fn attachment(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<AttachmentRecord>>;
+    async fn attachment_data(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Vec<u8>>>;
     /// Messages with `seq > after_seq`, ascending, at most `limit`. Takes no workspace: the
     /// caller has loaded the conversation through its workspace first.
     async fn messages_after(

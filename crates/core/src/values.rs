@@ -44,6 +44,14 @@ impl MessageBody {
         Ok(Self(raw))
     }
 
+    /// A caption next to an attachment: may be empty, otherwise as [`MessageBody::parse`].
+    pub fn caption(raw: String, max_chars: usize) -> Result<Self, Invalid> {
+        if raw.trim().is_empty() {
+            return Ok(Self(String::new()));
+        }
+        Self::parse(raw, max_chars)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

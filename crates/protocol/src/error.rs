@@ -23,6 +23,8 @@ pub enum ErrorCode {
     BodyTooLong,
     /// A request body or frame is larger than the configured cap.
     PayloadTooLarge,
+    /// An upload's content type is not among the inbox's allowed attachment types.
+    UnsupportedMediaType,
     /// `client_msg_id` is missing or not 1–64 characters of `[A-Za-z0-9_-]`.
     InvalidClientMsgId,
     /// A field failed validation (see the message).
@@ -53,7 +55,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (for documentation and tests).
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 22] = [
         Self::InvalidJson,
         Self::InvalidRequest,
         Self::UnknownFrameType,
@@ -62,6 +64,7 @@ impl ErrorCode {
         Self::BodyEmpty,
         Self::BodyTooLong,
         Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
         Self::InvalidClientMsgId,
         Self::ValidationFailed,
         Self::Unauthorized,
@@ -97,6 +100,7 @@ impl ErrorCode {
             Self::NotFound => 404,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,
@@ -114,6 +118,7 @@ impl ErrorCode {
             Self::BodyEmpty => "body_empty",
             Self::BodyTooLong => "body_too_long",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::InvalidClientMsgId => "invalid_client_msg_id",
             Self::ValidationFailed => "validation_failed",
             Self::Unauthorized => "unauthorized",

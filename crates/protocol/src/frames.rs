@@ -8,7 +8,8 @@ use uuid::Uuid;
 
 use crate::error::ErrorCode;
 use crate::model::{
-    Author, Conversation, Message, Principal, VisitorAuthor, VisitorConversation, VisitorMessage,
+    Author, Conversation, Message, PageView, Principal, ReceiptStatus, Side, VisitorAuthor,
+    VisitorConversation, VisitorMessage,
 };
 
 /// How far the client has read a conversation: every `seq <= last_seq` is held.
@@ -51,9 +52,14 @@ pub enum ClientFrame {
         id: Option<String>,
         conversation_id: Uuid,
         client_msg_id: String,
+        /// May be empty when `attachment_id` is set.
+        #[serde(default)]
         body: String,
         #[serde(default)]
         kind: SendKind,
+        /// An attachment uploaded to this conversation by the same sender.
+        #[serde(default)]
+        attachment_id: Option<Uuid>,
     },
     /// Typing started (`on: true`) or stopped. Ephemeral: never stored, may be dropped.
     #[serde(rename = "typing")]
@@ -71,6 +77,27 @@ pub enum ClientFrame {
         conversation_id: Uuid,
         last_seq: i64,
     },
+    /// This side has received (`delivered`) or seen (`read`) the conversation up to `seq`.
+    #[serde(rename = "receipt")]
+    Receipt {
+        #[serde(default)]
+        id: Option<String>,
+        conversation_id: Uuid,
+        seq: i64,
+        status: ReceiptStatus,
+    },
+    /// Visitors only: the page the visitor is on (ephemeral for the socket; kept in the
+    /// contact's page history).
+    #[serde(rename = "page.view")]
+    PageView {
+        #[serde(default)]
+        id: Option<String>,
+        url: String,
+        #[serde(default)]
+        title: Option<String>,
+        #[serde(default)]
+        referrer: Option<String>,
+    },
     /// Application-level heartbeat; answered by `pong`.
     #[serde(rename = "ping")]
     Ping {
@@ -81,7 +108,15 @@ pub enum ClientFrame {
 
 impl ClientFrame {
     /// Every `type` a client may send.
-    pub const TYPES: [&'static str; 5] = ["hello", "message.send", "typing", "resume", "ping"];
+    pub const TYPES: [&'static str; 7] = [
+        "hello",
+        "message.send",
+        "typing",
+        "resume",
+        "receipt",
+        "page.view",
+        "ping",
+    ];
 
     pub fn id(&self) -> Option<&str> {
         match self {
@@ -89,6 +124,8 @@ impl ClientFrame {
             | Self::MessageSend { id, .. }
             | Self::Typing { id, .. }
             | Self::Resume { id, .. }
+            | Self::Receipt { id, .. }
+            | Self::PageView { id, .. }
             | Self::Ping { id } => id.as_deref(),
         }
     }
@@ -116,11 +153,15 @@ pub struct Resumed {
     pub recovered: bool,
 }
 
+/// A type with no values: visitor frames use it where agents get data visitors must not see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Never {}
+
 /// Frames the server sends, generic over what the audience may see.
 /// Use [`AgentFrame`] or [`VisitorFrame`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-pub enum ServerFrame<M, C, A> {
+pub enum ServerFrame<M, C, A, P = Never> {
     #[serde(rename = "welcome")]
     Welcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,6 +206,17 @@ pub enum ServerFrame<M, C, A> {
         #[serde(flatten)]
         resumed: Resumed,
     },
+    /// A side's delivered/read position moved forward.
+    #[serde(rename = "receipt")]
+    Receipt {
+        conversation_id: Uuid,
+        side: Side,
+        status: ReceiptStatus,
+        seq: i64,
+    },
+    /// Agents only: a visitor moved to another page.
+    #[serde(rename = "contact.page_view")]
+    PageView { page: P },
     #[serde(rename = "pong")]
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,7 +225,7 @@ pub enum ServerFrame<M, C, A> {
 }
 
 /// What an agent's socket carries.
-pub type AgentFrame = ServerFrame<Message, Conversation, Author>;
+pub type AgentFrame = ServerFrame<Message, Conversation, Author, PageView>;
 /// What a visitor's socket carries: built only from visitor-safe types.
 pub type VisitorFrame = ServerFrame<VisitorMessage, VisitorConversation, VisitorAuthor>;
 

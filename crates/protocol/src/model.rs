@@ -62,7 +62,18 @@ pub struct Message {
     pub author: Author,
     pub kind: MessageKind,
     pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
     pub created_at: Millis,
+}
+
+/// A file sent with a message. The bytes are at `GET /api/v1/attachments/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: Uuid,
+    pub name: String,
+    pub content_type: String,
+    pub size: i64,
 }
 
 /// The kinds a visitor may see. There is no `note` here, on purpose.
@@ -97,6 +108,8 @@ pub struct VisitorMessage {
     pub author: VisitorAuthor,
     pub kind: VisitorMessageKind,
     pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
     pub created_at: Millis,
 }
 
@@ -124,6 +137,7 @@ impl VisitorMessage {
             },
             kind,
             body: message.body.clone(),
+            attachment: message.attachment.clone(),
             created_at: message.created_at,
         })
     }
@@ -139,8 +153,34 @@ pub struct Conversation {
     pub status: ConversationStatus,
     pub assignee_id: Option<Uuid>,
     pub last_seq: i64,
+    /// Highest seq the agents' side / the contact's side has received and read.
+    #[serde(default)]
+    pub receipts: Receipts,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipts {
+    pub agent_delivered: i64,
+    pub agent_read: i64,
+    pub contact_delivered: i64,
+    pub contact_read: i64,
+}
+
+/// Which side of a conversation a receipt is from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Agent,
+    Contact,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReceiptStatus {
+    Delivered,
+    Read,
 }
 
 /// A conversation as its visitor sees it.
@@ -150,6 +190,9 @@ pub struct VisitorConversation {
     pub inbox_id: Uuid,
     pub status: ConversationStatus,
     pub last_seq: i64,
+    /// How far the agents' side has received and read.
+    pub agent_delivered: i64,
+    pub agent_read: i64,
     pub created_at: Millis,
 }
 
@@ -160,6 +203,8 @@ impl From<&Conversation> for VisitorConversation {
             inbox_id: c.inbox_id,
             status: c.status,
             last_seq: c.last_seq,
+            agent_delivered: c.receipts.agent_delivered,
+            agent_read: c.receipts.agent_read,
             created_at: c.created_at,
         }
     }
@@ -180,7 +225,59 @@ pub struct Inbox {
     pub workspace_id: Uuid,
     pub name: String,
     pub allowed_origins: Vec<String>,
+    pub settings: WidgetSettings,
+    /// Whether identified visitors must present a JWT signed with the inbox secret.
+    pub identity_verification: bool,
     pub created_at: Millis,
+}
+
+/// How the widget of an inbox looks and greets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WidgetSettings {
+    /// `#rrggbb`.
+    pub color: String,
+    pub position: WidgetPosition,
+    pub greeting: Option<String>,
+    pub away_message: Option<String>,
+    pub prechat_fields: Vec<PrechatField>,
+}
+
+impl Default for WidgetSettings {
+    fn default() -> Self {
+        Self {
+            color: "#1f6feb".into(),
+            position: WidgetPosition::Right,
+            greeting: None,
+            away_message: None,
+            prechat_fields: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WidgetPosition {
+    Left,
+    Right,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrechatField {
+    /// `name`, `email`, or a custom attribute key.
+    pub key: String,
+    pub label: String,
+    pub kind: PrechatKind,
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrechatKind {
+    Text,
+    Email,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +287,12 @@ pub struct Contact {
     pub inbox_id: Uuid,
     pub name: Option<String>,
     pub email: Option<String>,
+    /// The customer's own id for this person, set by a verified identify.
+    pub external_id: Option<String>,
+    /// Whether name, e-mail and external id were vouched for by the customer's backend.
+    pub verified: bool,
+    /// Custom attributes: string keys to strings, numbers, booleans or null.
+    pub attributes: serde_json::Map<String, serde_json::Value>,
     pub created_at: Millis,
 }
 
@@ -199,4 +302,14 @@ pub struct Contact {
 pub enum Principal {
     Agent { agent: Agent },
     Visitor { contact_id: Uuid, inbox_id: Uuid },
+}
+
+/// A page a visitor viewed, as reported by the widget.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageView {
+    pub contact_id: Uuid,
+    pub url: String,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    pub viewed_at: Millis,
 }

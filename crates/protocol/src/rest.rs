@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use crate::frames::SendKind;
 use crate::model::{
-    Agent, Conversation, Message, Millis, Role, VisitorConversation, VisitorMessage,
+    Agent, Conversation, ConversationStatus, Message, Millis, PrechatField, Role, VisitorConversation,
+    VisitorMessage, WidgetPosition,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -69,6 +70,9 @@ pub struct NewWidgetSession {
     pub inbox_id: Uuid,
     #[serde(default)]
     pub visitor_token: Option<String>,
+    /// The origin of the page embedding the widget, as the widget frame sees it.
+    #[serde(default)]
+    pub host_origin: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,9 +98,12 @@ pub struct NewConversation {
 #[serde(deny_unknown_fields)]
 pub struct NewMessage {
     pub client_msg_id: String,
+    #[serde(default)]
     pub body: String,
     #[serde(default)]
     pub kind: SendKind,
+    #[serde(default)]
+    pub attachment_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,4 +131,95 @@ pub struct ConversationPage {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VisitorConversationList {
     pub conversations: Vec<VisitorConversation>,
+}
+
+/// Changes to an inbox; absent fields stay as they are. `identity_secret: ""` turns identity
+/// verification off.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateInbox {
+    pub name: Option<String>,
+    pub allowed_origins: Option<Vec<String>>,
+    pub color: Option<String>,
+    pub position: Option<WidgetPosition>,
+    pub greeting: Option<String>,
+    pub away_message: Option<String>,
+    pub prechat_fields: Option<Vec<PrechatField>>,
+    pub identity_secret: Option<String>,
+}
+
+/// What the widget needs before a visitor session exists. Public.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WidgetConfig {
+    pub inbox_id: Uuid,
+    pub name: String,
+    pub color: String,
+    pub position: WidgetPosition,
+    pub greeting: Option<String>,
+    pub away_message: Option<String>,
+    pub prechat_fields: Vec<PrechatField>,
+    pub agents_online: bool,
+    pub identity_verification: bool,
+    pub max_attachment_bytes: u64,
+    pub attachment_types: Vec<String>,
+}
+
+/// A visitor's own changes to their contact: unverified name, e-mail and attributes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateContact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The contact as its visitor sees it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VisitorContact {
+    pub id: Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub verified: bool,
+    pub attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyRequest {
+    /// HS256 JWT signed with the inbox's identity secret: `sub` (the customer's user id),
+    /// optional `name` and `email`, and `exp`.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdentifyResponse {
+    pub contact_id: Uuid,
+    /// Use this token from now on: it may name another contact (the person's existing one).
+    pub visitor_token: String,
+    pub verified: bool,
+}
+
+/// Agent changes to a conversation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateConversation {
+    pub status: Option<ConversationStatus>,
+    /// `null` unassigns; absent leaves the assignee.
+    #[serde(default, with = "double_option")]
+    pub assignee_id: Option<Option<Uuid>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
 }

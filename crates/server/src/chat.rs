@@ -2,6 +2,8 @@
 //! their input, call these, and encode the result.
 
 use livedesk_core::store::{Audience, NewMessageRecord};
+use livedesk_protocol::model::{PageView, ReceiptStatus, Side};
+use livedesk_protocol::ErrorCode;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::frames::{Ack, SendKind};
 use livedesk_protocol::model::{Author, AuthorKind, Conversation, Message, MessageKind};
@@ -45,19 +47,47 @@ pub fn author_of(caller: &Caller) -> Author {
     }
 }
 
+/// What a client asks to send.
+pub struct Outgoing {
+    pub client_msg_id: String,
+    pub body: String,
+    pub kind: SendKind,
+    pub attachment_id: Option<Uuid>,
+}
+
 /// Validates, stores (idempotently on `client_msg_id`) and publishes a message.
 /// Returns only after the message is committed.
 pub async fn send_message(
     state: &SharedState,
     caller: &Caller,
     conversation: &Conversation,
-    client_msg_id: String,
-    body: String,
-    kind: SendKind,
+    outgoing: Outgoing,
     source: &'static str,
 ) -> ApiResult<Ack> {
+    let Outgoing { client_msg_id, body, kind, attachment_id } = outgoing;
     let client_msg_id = ClientMsgId::parse(client_msg_id)?;
-    let body = MessageBody::parse(body, state.config.limits.max_message_chars)?;
+    let max_chars = state.config.limits.max_message_chars;
+    let author = author_of(caller);
+    let attachment = match attachment_id {
+        None => None,
+        Some(id) => {
+            let record = state
+                .store
+                .attachment(conversation.workspace_id, id)
+                .await?
+                .filter(|r| {
+                    r.conversation_id == conversation.id
+                        && r.uploader_kind == author.kind
+                        && Some(r.uploader_id) == author.id
+                })
+                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such attachment of yours in this conversation"))?;
+            Some(record.attachment)
+        }
+    };
+    let body = match attachment {
+        Some(_) => MessageBody::caption(body, max_chars)?,
+        None => MessageBody::parse(body, max_chars)?,
+    };
     let kind = match (caller, kind) {
         (_, SendKind::Text) => MessageKind::Text,
         (Caller::Agent { .. }, SendKind::Note) => MessageKind::Note,
@@ -69,9 +99,10 @@ pub async fn send_message(
             workspace_id: conversation.workspace_id,
             conversation_id: conversation.id,
             client_msg_id,
-            author: author_of(caller),
+            author,
             kind,
             body,
+            attachment,
         })
         .await?;
     if !appended.duplicate {
@@ -129,4 +160,51 @@ pub async fn messages(
     let more = page.len() > limit as usize;
     page.truncate(limit as usize);
     Ok((page, more))
+}
+
+/// Records that the caller's side received or read the conversation up to `seq`, and tells
+/// both sides when that moved anything.
+pub async fn receipt(
+    state: &SharedState,
+    caller: &Caller,
+    conversation: &Conversation,
+    seq: i64,
+    status: ReceiptStatus,
+) -> ApiResult<()> {
+    let side = match caller {
+        Caller::Agent { .. } => Side::Agent,
+        Caller::Visitor(_) => Side::Contact,
+    };
+    if let Some(receipts) = state.store.record_receipt(conversation.id, side, status, seq).await? {
+        events::receipt(state, conversation, side, &receipts);
+    }
+    Ok(())
+}
+
+/// A visitor's page view: kept in the contact's history and shown to agents live.
+pub async fn page_view(
+    state: &SharedState,
+    caller: &Caller,
+    url: String,
+    title: Option<String>,
+    referrer: Option<String>,
+) -> ApiResult<()> {
+    let Caller::Visitor(v) = caller else {
+        return Err(ApiError::forbidden("page views for agents"));
+    };
+    let clip = |s: String, n: usize| -> String { s.chars().take(n).collect() };
+    let url_ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048;
+    if !url_ok {
+        return Err(ApiError::new(ErrorCode::ValidationFailed, "url must be an http(s) URL of at most 2048 bytes"));
+    }
+    let view = PageView {
+        contact_id: v.contact_id,
+        url,
+        title: title.map(|t| clip(t, 300)),
+        referrer: referrer.filter(|r| r.len() <= 2048),
+        viewed_at: livedesk_core::now_ms(),
+    };
+    state.store.add_page_view(&view).await?;
+    events::page_view(state, v.workspace_id, view);
+    Ok(())
 }

@@ -47,6 +47,8 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     pub max_message_chars: usize,
     pub max_request_bytes: usize,
+    pub max_attachment_bytes: usize,
+    pub attachment_types: Vec<String>,
     pub ws_queue: usize,
     pub replay_limit: u32,
     pub heartbeat_secs: u64,
@@ -130,6 +132,17 @@ impl Default for Config {
                 max_frame_bytes: 64 * 1024,
                 max_message_chars: 10_000,
                 max_request_bytes: 256 * 1024,
+                max_attachment_bytes: 10 * 1024 * 1024,
+                attachment_types: [
+                    "image/png",
+                    "image/jpeg",
+                    "image/gif",
+                    "image/webp",
+                    "application/pdf",
+                    "text/plain",
+                ]
+                .map(String::from)
+                .to_vec(),
                 ws_queue: 512,
                 replay_limit: 1000,
                 heartbeat_secs: 25,

@@ -6,7 +6,8 @@ use bytes::Bytes;
 use livedesk_core::fanout::{Event, Topic};
 use livedesk_protocol::frames::{AgentFrame, ServerFrame, VisitorFrame};
 use livedesk_protocol::model::{
-    Author, Conversation, Message, VisitorAuthor, VisitorConversation, VisitorMessage,
+    Author, Conversation, Message, PageView, ReceiptStatus, Receipts, Side, VisitorAuthor,
+    VisitorConversation, VisitorMessage,
 };
 use uuid::Uuid;
 
@@ -122,4 +123,47 @@ pub fn typing(state: &SharedState, conversation: &Conversation, author: &Author,
             None,
         );
     }
+}
+
+/// Status or assignee changed.
+pub fn conversation_updated(state: &SharedState, conversation: &Conversation) {
+    publish_to_agents(
+        state,
+        conversation.workspace_id,
+        &ServerFrame::ConversationUpdated { conversation: conversation.clone() },
+        None,
+    );
+    publish_to_visitor(
+        state,
+        conversation.contact_id,
+        &ServerFrame::ConversationUpdated { conversation: VisitorConversation::from(conversation) },
+        None,
+    );
+}
+
+/// A side's receipts moved: both sides hear both positions of that side.
+pub fn receipt(state: &SharedState, conversation: &Conversation, side: Side, receipts: &Receipts) {
+    let (delivered, read) = match side {
+        Side::Agent => (receipts.agent_delivered, receipts.agent_read),
+        Side::Contact => (receipts.contact_delivered, receipts.contact_read),
+    };
+    for (status, seq) in [(ReceiptStatus::Delivered, delivered), (ReceiptStatus::Read, read)] {
+        let conversation_id = conversation.id;
+        publish_to_agents(
+            state,
+            conversation.workspace_id,
+            &ServerFrame::Receipt { conversation_id, side, status, seq },
+            None,
+        );
+        publish_to_visitor(
+            state,
+            conversation.contact_id,
+            &ServerFrame::Receipt { conversation_id, side, status, seq },
+            None,
+        );
+    }
+}
+
+pub fn page_view(state: &SharedState, workspace_id: Uuid, page: PageView) {
+    publish_to_agents(state, workspace_id, &ServerFrame::PageView { page }, None);
 }

@@ -86,3 +86,11 @@ pub fn origins_to_json(origins: &[String]) -> String {
 pub fn origins_from_json(s: &str) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Internal(Box::new(e)))
 }
+
+pub fn json_to<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+pub fn json_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Internal(Box::new(e)))
+}

@@ -4,12 +4,16 @@
 //! text serves both; only the schema (migrations) and connection set-up differ.
 
 pub const AGENT_COLS: &str = "id, workspace_id, email, name, role";
-pub const INBOX_COLS: &str = "id, workspace_id, name, allowed_origins, created_at";
-pub const CONTACT_COLS: &str = "id, workspace_id, inbox_id, name, email, created_at";
-pub const CONVERSATION_COLS: &str =
-    "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, created_at, updated_at";
-pub const MESSAGE_COLS: &str =
-    "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, kind, body, created_at";
+pub const INBOX_COLS: &str =
+    "id, workspace_id, name, allowed_origins, settings, identity_secret IS NOT NULL AS identity_verification, created_at";
+pub const CONTACT_COLS: &str =
+    "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at";
+pub const CONVERSATION_COLS: &str = "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, \
+     agent_delivered, agent_read, contact_delivered, contact_read, created_at, updated_at";
+pub const MESSAGE_COLS: &str = "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
+     kind, body, attachment, created_at";
+pub const ATTACHMENT_COLS: &str =
+    "id, conversation_id, uploader_kind, uploader_id, name, content_type, size";
 
 /// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
 /// `&sqlx::Pool<$db>`.
@@ -17,12 +21,14 @@ macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal) => {
         use livedesk_core::now_ms;
         use livedesk_core::store::{
-            AgentCredentials, AgentSession, Appended, Audience, ConversationFilter, NewAgentRecord,
-            NewMessageRecord, NewSession, Store, StoreError, StoreResult, VisitorSession, Workspace,
+            AgentCredentials, AgentSession, Appended, AttachmentRecord, Audience, ContactChanges,
+            ConversationFilter, InboxChanges, NewAgentRecord, NewAttachment, NewMessageRecord,
+            NewSession, Store, StoreError, StoreResult, VisitorSession, Workspace,
         };
         use livedesk_core::values::{DisplayName, Email, WebOrigin};
         use livedesk_protocol::model::{
-            Agent, Author, Contact, Conversation, ConversationStatus, Inbox, Message,
+            Agent, Attachment, Author, Contact, Conversation, ConversationStatus, Inbox, Message,
+            PageView, ReceiptStatus, Receipts, Side, WidgetSettings,
         };
         use sqlx::Row as _;
         use uuid::Uuid;
@@ -50,6 +56,8 @@ macro_rules! impl_store {
                 name: row.try_get("name")?,
                 allowed_origins: codec::origins_from_json(row.try_get::<&str, _>("allowed_origins")?)
                     .map_err(decode)?,
+                settings: codec::json_from(row.try_get::<&str, _>("settings")?).map_err(decode)?,
+                identity_verification: row.try_get("identity_verification")?,
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -61,6 +69,9 @@ macro_rules! impl_store {
                 inbox_id: row.try_get("inbox_id")?,
                 name: row.try_get("name")?,
                 email: row.try_get("email")?,
+                external_id: row.try_get("external_id")?,
+                verified: row.try_get("verified")?,
+                attributes: codec::json_from(row.try_get::<&str, _>("attributes")?).map_err(decode)?,
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -74,6 +85,12 @@ macro_rules! impl_store {
                 status: codec::status(row.try_get::<&str, _>("status")?).map_err(decode)?,
                 assignee_id: row.try_get("assignee_id")?,
                 last_seq: row.try_get("last_seq")?,
+                receipts: Receipts {
+                    agent_delivered: row.try_get("agent_delivered")?,
+                    agent_read: row.try_get("agent_read")?,
+                    contact_delivered: row.try_get("contact_delivered")?,
+                    contact_read: row.try_get("contact_read")?,
+                },
                 created_at: row.try_get("created_at")?,
                 updated_at: row.try_get("updated_at")?,
             })
@@ -92,7 +109,26 @@ macro_rules! impl_store {
                 },
                 kind: codec::kind(row.try_get::<&str, _>("kind")?).map_err(decode)?,
                 body: row.try_get("body")?,
+                attachment: row
+                    .try_get::<Option<&str>, _>("attachment")?
+                    .map(codec::json_from)
+                    .transpose()
+                    .map_err(decode)?,
                 created_at: row.try_get("created_at")?,
+            })
+        }
+
+        fn attachment_from_row(row: &DbRow) -> Result<AttachmentRecord, sqlx::Error> {
+            Ok(AttachmentRecord {
+                attachment: Attachment {
+                    id: row.try_get("id")?,
+                    name: row.try_get("name")?,
+                    content_type: row.try_get("content_type")?,
+                    size: row.try_get("size")?,
+                },
+                conversation_id: row.try_get("conversation_id")?,
+                uploader_kind: codec::author_kind(row.try_get::<&str, _>("uploader_kind")?).map_err(decode)?,
+                uploader_id: row.try_get("uploader_id")?,
             })
         }
 
@@ -302,16 +338,19 @@ macro_rules! impl_store {
                     workspace_id,
                     name: name.as_str().to_owned(),
                     allowed_origins: allowed_origins.iter().map(|o| o.as_str().to_owned()).collect(),
+                    settings: WidgetSettings::default(),
+                    identity_verification: false,
                     created_at: now_ms(),
                 };
                 sqlx::query(
-                    "INSERT INTO inboxes (id, workspace_id, name, allowed_origins, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO inboxes (id, workspace_id, name, allowed_origins, settings, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(inbox.id)
                 .bind(inbox.workspace_id)
                 .bind(&inbox.name)
                 .bind(codec::origins_to_json(&inbox.allowed_origins))
+                .bind(codec::json_to(&inbox.settings))
                 .bind(inbox.created_at)
                 .execute(self.writer())
                 .await
@@ -351,6 +390,9 @@ macro_rules! impl_store {
                     inbox_id: inbox.id,
                     name: None,
                     email: None,
+                    external_id: None,
+                    verified: false,
+                    attributes: Default::default(),
                     created_at: now_ms(),
                 };
                 let mut tx = self.writer().begin().await.map_err(classify)?;
@@ -429,6 +471,7 @@ macro_rules! impl_store {
                     status: ConversationStatus::Open,
                     assignee_id: None,
                     last_seq: 0,
+                    receipts: Receipts::default(),
                     created_at: now,
                     updated_at: now,
                 };
@@ -519,11 +562,12 @@ macro_rules! impl_store {
                     author: new.author,
                     kind: new.kind,
                     body: new.body.into_inner(),
+                    attachment: new.attachment,
                     created_at: now,
                 };
                 sqlx::query(
-                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(message.conversation_id)
                 .bind(message.seq)
@@ -534,12 +578,334 @@ macro_rules! impl_store {
                 .bind(message.author.name.as_deref())
                 .bind(codec::kind_str(message.kind))
                 .bind(&message.body)
+                .bind(message.attachment.as_ref().map(codec::json_to))
                 .bind(message.created_at)
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;
                 tx.commit().await.map_err(classify)?;
                 Ok(Appended { message, duplicate: false })
+            }
+
+            async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(inbox_id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .ok_or(StoreError::NotFound)?;
+                let mut inbox = inbox_from_row(&row).map_err(classify)?;
+                if let Some(name) = changes.name {
+                    inbox.name = name.as_str().to_owned();
+                }
+                if let Some(origins) = changes.allowed_origins {
+                    inbox.allowed_origins = origins.iter().map(|o| o.as_str().to_owned()).collect();
+                }
+                if let Some(settings) = changes.settings {
+                    inbox.settings = settings;
+                }
+                sqlx::query("UPDATE inboxes SET name = $1, allowed_origins = $2, settings = $3 WHERE id = $4")
+                    .bind(&inbox.name)
+                    .bind(codec::origins_to_json(&inbox.allowed_origins))
+                    .bind(codec::json_to(&inbox.settings))
+                    .bind(inbox_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                if let Some(secret) = changes.identity_secret {
+                    inbox.identity_verification = secret.is_some();
+                    sqlx::query("UPDATE inboxes SET identity_secret = $1 WHERE id = $2")
+                        .bind(secret)
+                        .bind(inbox_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(inbox)
+            }
+
+            async fn inbox_identity_secret(&self, inbox_id: Uuid) -> StoreResult<Option<String>> {
+                let row = sqlx::query("SELECT identity_secret FROM inboxes WHERE id = $1")
+                    .bind(inbox_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                match row {
+                    Some(row) => row.try_get::<Option<String>, _>(0).map_err(classify),
+                    None => Ok(None),
+                }
+            }
+
+            async fn update_contact(&self, workspace_id: Uuid, contact_id: Uuid, changes: ContactChanges) -> StoreResult<Contact> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(contact_id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .ok_or(StoreError::NotFound)?;
+                let mut contact = contact_from_row(&row).map_err(classify)?;
+                if let Some(v) = changes.name {
+                    contact.name = Some(v);
+                }
+                if let Some(v) = changes.email {
+                    contact.email = Some(v);
+                }
+                if let Some(v) = changes.external_id {
+                    contact.external_id = Some(v);
+                }
+                if let Some(v) = changes.verified {
+                    contact.verified = v;
+                }
+                if let Some(v) = changes.attributes {
+                    contact.attributes = v;
+                }
+                sqlx::query(
+                    "UPDATE contacts SET name = $1, email = $2, external_id = $3, verified = $4, attributes = $5 WHERE id = $6",
+                )
+                .bind(&contact.name)
+                .bind(&contact.email)
+                .bind(&contact.external_id)
+                .bind(contact.verified)
+                .bind(codec::json_to(&contact.attributes))
+                .bind(contact_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match classify(e) {
+                    StoreError::Conflict(_) => StoreError::Conflict("another contact has this external id"),
+                    other => other,
+                })?;
+                tx.commit().await.map_err(classify)?;
+                Ok(contact)
+            }
+
+            async fn contact_by_external_id(&self, workspace_id: Uuid, external_id: &str) -> StoreResult<Option<Contact>> {
+                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE workspace_id = $1 AND external_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(workspace_id)
+                    .bind(external_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(contact_from_row).transpose().map_err(classify)
+            }
+
+            async fn create_visitor_session(&self, contact: &Contact, token_hash: &[u8], expires_at: i64) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO visitor_sessions (token_hash, contact_id, inbox_id, workspace_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(token_hash)
+                .bind(contact.id)
+                .bind(contact.inbox_id)
+                .bind(contact.workspace_id)
+                .bind(now_ms())
+                .bind(expires_at)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn add_page_view(&self, view: &PageView) -> StoreResult<()> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                sqlx::query("INSERT INTO page_views (contact_id, viewed_at, url, title, referrer) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(view.contact_id)
+                    .bind(view.viewed_at)
+                    .bind(&view.url)
+                    .bind(&view.title)
+                    .bind(&view.referrer)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                sqlx::query(
+                    "DELETE FROM page_views WHERE contact_id = $1 AND viewed_at < \
+                     (SELECT MIN(viewed_at) FROM (SELECT viewed_at FROM page_views WHERE contact_id = $1 \
+                      ORDER BY viewed_at DESC LIMIT 100) AS newest)",
+                )
+                .bind(view.contact_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                tx.commit().await.map_err(classify)
+            }
+
+            async fn page_views(&self, contact_id: Uuid, limit: u32) -> StoreResult<Vec<PageView>> {
+                let rows = sqlx::query(
+                    "SELECT contact_id, viewed_at, url, title, referrer FROM page_views WHERE contact_id = $1 \
+                     ORDER BY viewed_at DESC LIMIT $2",
+                )
+                .bind(contact_id)
+                .bind(i64::from(limit))
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                rows.iter()
+                    .map(|row| -> Result<PageView, sqlx::Error> {
+                        Ok(PageView {
+                            contact_id: row.try_get("contact_id")?,
+                            url: row.try_get("url")?,
+                            title: row.try_get("title")?,
+                            referrer: row.try_get("referrer")?,
+                            viewed_at: row.try_get("viewed_at")?,
+                        })
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(classify)
+            }
+
+            async fn update_conversation(
+                &self,
+                workspace_id: Uuid,
+                id: Uuid,
+                status: Option<ConversationStatus>,
+                assignee_id: Option<Option<Uuid>>,
+            ) -> StoreResult<Conversation> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                if let Some(status) = status {
+                    sqlx::query("UPDATE conversations SET status = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4")
+                        .bind(codec::status_str(status))
+                        .bind(now_ms())
+                        .bind(id)
+                        .bind(workspace_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                if let Some(assignee) = assignee_id {
+                    // The assignee must be an agent of the same workspace.
+                    let done = sqlx::query(
+                        "UPDATE conversations SET assignee_id = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4 \
+                         AND ($1 IS NULL OR EXISTS (SELECT 1 FROM agents a WHERE a.id = $1 AND a.workspace_id = $4))",
+                    )
+                    .bind(assignee)
+                    .bind(now_ms())
+                    .bind(id)
+                    .bind(workspace_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                    if done.rows_affected() == 0 {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                let sql = format!("SELECT {CONVERSATION_COLS} FROM conversations WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?
+                    .ok_or(StoreError::NotFound)?;
+                let conversation = conversation_from_row(&row).map_err(classify)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(conversation)
+            }
+
+            async fn record_receipt(
+                &self,
+                conversation_id: Uuid,
+                side: Side,
+                status: ReceiptStatus,
+                seq: i64,
+            ) -> StoreResult<Option<Receipts>> {
+                let column = match (side, status) {
+                    (Side::Agent, ReceiptStatus::Delivered) => "agent_delivered",
+                    (Side::Agent, ReceiptStatus::Read) => "agent_read",
+                    (Side::Contact, ReceiptStatus::Delivered) => "contact_delivered",
+                    (Side::Contact, ReceiptStatus::Read) => "contact_read",
+                };
+                // Reading implies having received.
+                let also = match (side, status) {
+                    (Side::Agent, ReceiptStatus::Read) => ", agent_delivered = CASE WHEN agent_delivered < $1 THEN $1 ELSE agent_delivered END",
+                    (Side::Contact, ReceiptStatus::Read) => ", contact_delivered = CASE WHEN contact_delivered < $1 THEN $1 ELSE contact_delivered END",
+                    _ => "",
+                };
+                let sql = format!(
+                    "UPDATE conversations SET {column} = $1{also} WHERE id = $2 AND {column} < $1 AND $1 <= last_seq \
+                     RETURNING agent_delivered, agent_read, contact_delivered, contact_read"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(seq)
+                    .bind(conversation_id)
+                    .fetch_optional(self.writer())
+                    .await
+                    .map_err(classify)?;
+                let Some(row) = row else { return Ok(None) };
+                let receipts = (|| -> Result<Receipts, sqlx::Error> {
+                    Ok(Receipts {
+                        agent_delivered: row.try_get(0)?,
+                        agent_read: row.try_get(1)?,
+                        contact_delivered: row.try_get(2)?,
+                        contact_read: row.try_get(3)?,
+                    })
+                })();
+                receipts.map(Some).map_err(classify)
+            }
+
+            async fn create_attachment(&self, new: NewAttachment) -> StoreResult<AttachmentRecord> {
+                let record = AttachmentRecord {
+                    attachment: Attachment {
+                        id: Uuid::now_v7(),
+                        name: new.name,
+                        content_type: new.content_type,
+                        size: new.data.len() as i64,
+                    },
+                    conversation_id: new.conversation_id,
+                    uploader_kind: new.uploader_kind,
+                    uploader_id: new.uploader_id,
+                };
+                let done = sqlx::query(
+                    "INSERT INTO attachments (id, workspace_id, conversation_id, uploader_kind, uploader_id, name, content_type, size, data, created_at) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM conversations WHERE id = $3 AND workspace_id = $2",
+                )
+                .bind(record.attachment.id)
+                .bind(new.workspace_id)
+                .bind(new.conversation_id)
+                .bind(codec::author_kind_str(new.uploader_kind))
+                .bind(new.uploader_id)
+                .bind(&record.attachment.name)
+                .bind(&record.attachment.content_type)
+                .bind(record.attachment.size)
+                .bind(&new.data)
+                .bind(now_ms())
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(record)
+            }
+
+            async fn attachment(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<AttachmentRecord>> {
+                let sql = format!("SELECT {ATTACHMENT_COLS} FROM attachments WHERE id = $1 AND workspace_id = $2");
+                let row = sqlx::query(&sql)
+                    .bind(id)
+                    .bind(workspace_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                row.as_ref().map(attachment_from_row).transpose().map_err(classify)
+            }
+
+            async fn attachment_data(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Vec<u8>>> {
+                let row = sqlx::query("SELECT data FROM attachments WHERE id = $1 AND workspace_id = $2")
+                    .bind(id)
+                    .bind(workspace_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                match row {
+                    Some(row) => row.try_get::<Vec<u8>, _>(0).map(Some).map_err(classify),
+                    None => Ok(None),
+                }
             }
 
             async fn messages_after(

@@ -259,6 +259,7 @@ fn record(
         author,
         kind,
         body: body(text),
+        attachment: None,
     }
 }
 

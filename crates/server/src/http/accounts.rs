@@ -6,11 +6,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use livedesk_core::now_ms;
-use livedesk_core::store::{NewAgentRecord, NewSession};
+use livedesk_core::store::{InboxChanges, NewAgentRecord, NewSession};
 use livedesk_core::values::{DisplayName, Email, NewPassword, WebOrigin};
 use livedesk_protocol::model::{Agent, Inbox, Principal, Role};
 use livedesk_protocol::rest::{
-    ChangePasswordRequest, LoginRequest, LoginResponse, NewAgent, NewInbox, SetupRequest,
+    ChangePasswordRequest, LoginRequest, LoginResponse, NewAgent, NewInbox, SetupRequest, UpdateInbox,
 };
 use livedesk_protocol::ErrorCode;
 
@@ -280,4 +280,67 @@ pub async fn list_inboxes(
     Ok(axum::Json(
         state.store.list_inboxes(agent.workspace_id).await?,
     ))
+}
+
+/// `PATCH /api/v1/inboxes/{id}`: name, allowed origins, widget settings, identity secret.
+pub async fn update_inbox(
+    State(state): State<SharedState>,
+    caller: Caller,
+    super::extract::Path(id): super::extract::Path<uuid::Uuid>,
+    Json(req): Json<UpdateInbox>,
+) -> ApiResult<axum::Json<Inbox>> {
+    let admin = caller.require_admin("changing inboxes")?;
+    let current = state
+        .store
+        .inbox(id)
+        .await?
+        .filter(|i| i.workspace_id == admin.workspace_id)
+        .ok_or_else(ApiError::not_found)?;
+    let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
+    let mut settings = current.settings.clone();
+    if let Some(color) = req.color {
+        let ok = color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        if !ok {
+            return Err(bad("color must look like #1f6feb"));
+        }
+        settings.color = color.to_ascii_lowercase();
+    }
+    if let Some(p) = req.position {
+        settings.position = p;
+    }
+    let text = |t: String, what: &str| -> ApiResult<Option<String>> {
+        match t.trim() {
+            "" => Ok(None),
+            s if s.chars().count() > 1000 => Err(bad(&format!("{what} is longer than 1000 characters"))),
+            s => Ok(Some(s.to_owned())),
+        }
+    };
+    if let Some(g) = req.greeting {
+        settings.greeting = text(g, "greeting")?;
+    }
+    if let Some(a) = req.away_message {
+        settings.away_message = text(a, "away_message")?;
+    }
+    if let Some(fields) = req.prechat_fields {
+        if fields.len() > 10 || fields.iter().any(|f| f.key.is_empty() || f.key.len() > 64 || f.label.trim().is_empty()) {
+            return Err(bad("up to 10 pre-chat fields, each with a key (1-64 characters) and a label"));
+        }
+        settings.prechat_fields = fields;
+    }
+    let identity_secret = match req.identity_secret {
+        None => None,
+        Some(s) if s.is_empty() => Some(None),
+        Some(s) if s.len() < 32 => return Err(bad("identity_secret must be at least 32 characters")),
+        Some(s) => Some(Some(s)),
+    };
+    let changes = InboxChanges {
+        name: req.name.map(|n| DisplayName::parse(&n)).transpose()?,
+        allowed_origins: req
+            .allowed_origins
+            .map(|os| os.iter().map(|o| WebOrigin::parse(o)).collect::<Result<Vec<_>, _>>())
+            .transpose()?,
+        settings: Some(settings),
+        identity_secret,
+    };
+    Ok(axum::Json(state.store.update_inbox(admin.workspace_id, id, changes).await?))
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::{ConversationStatus, VisitorConversation, VisitorMessage};
 use livedesk_protocol::rest::{
-    ConversationPage, MessagePage, NewConversation, NewMessage, VisitorConversationList,
+    ConversationPage, MessagePage, NewConversation, NewMessage, UpdateConversation, VisitorConversationList,
     VisitorMessagePage,
 };
 use livedesk_protocol::ErrorCode;
@@ -128,16 +128,13 @@ pub async fn send(
         .check(&caller.actor_id())
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let conversation = chat::conversation_for(&state, &caller, id).await?;
-    let ack = chat::send_message(
-        &state,
-        &caller,
-        &conversation,
-        req.client_msg_id,
-        req.body,
-        req.kind,
-        "rest",
-    )
-    .await?;
+    let outgoing = chat::Outgoing {
+        client_msg_id: req.client_msg_id,
+        body: req.body,
+        kind: req.kind,
+        attachment_id: req.attachment_id,
+    };
+    let ack = chat::send_message(&state, &caller, &conversation, outgoing, "rest").await?;
     let status = if ack.duplicate {
         StatusCode::OK
     } else {
@@ -187,4 +184,20 @@ pub async fn messages(
         })
         .into_response(),
     })
+}
+
+/// Agents change status or assignee; both sides hear `conversation.updated`.
+pub async fn update(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateConversation>,
+) -> ApiResult<axum::Json<livedesk_protocol::model::Conversation>> {
+    let (agent, _) = caller.require_agent()?;
+    let conversation = state
+        .store
+        .update_conversation(agent.workspace_id, id, req.status, req.assignee_id)
+        .await?;
+    events::conversation_updated(&state, &conversation);
+    Ok(axum::Json(conversation))
 }

@@ -2,6 +2,8 @@
 //! services, encode; errors are `{"code","message"}` from the shared code table.
 
 mod accounts;
+mod assets;
+mod attachments;
 mod conversations;
 mod extract;
 mod ops;
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -32,19 +34,39 @@ pub fn router(state: SharedState) -> Router {
             "/inboxes",
             post(accounts::create_inbox).get(accounts::list_inboxes),
         )
+        .route("/inboxes/{id}", patch(accounts::update_inbox))
         .route("/widget/sessions", post(widget::create_session))
+        .route("/widget/config/{inbox_id}", get(widget::config))
+        .route("/widget/contact", patch(widget::update_contact))
+        .route("/widget/identify", post(widget::identify))
         .route(
             "/conversations",
             post(conversations::create).get(conversations::list),
         )
-        .route("/conversations/{id}", get(conversations::show))
+        .route(
+            "/conversations/{id}",
+            get(conversations::show).patch(conversations::update),
+        )
+        .route(
+            "/conversations/{id}/attachments",
+            post(attachments::upload).layer(DefaultBodyLimit::max(
+                state.config.limits.max_attachment_bytes,
+            )),
+        )
+        .route("/attachments/{id}", get(attachments::download))
         .route(
             "/conversations/{id}/messages",
             post(conversations::send).get(conversations::messages),
         )
         .fallback(|| async { ApiError::not_found() });
+    let web = Router::new()
+        .route("/static/{*path}", get(assets::static_file))
+        .route("/widget/loader.js", get(assets::loader))
+        .route("/widget/frame", get(assets::frame))
+        .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
         .nest("/api/v1", api)
+        .merge(web)
         .route("/ws/v1", get(crate::ws::upgrade))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

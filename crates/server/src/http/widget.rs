@@ -2,11 +2,22 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use livedesk_core::fanout::Topic;
 use livedesk_core::now_ms;
-use livedesk_protocol::rest::{NewWidgetSession, WidgetSession};
+use livedesk_core::store::ContactChanges;
+use livedesk_core::values::{DisplayName, Email};
+use livedesk_protocol::model::Contact;
+use livedesk_protocol::rest::{
+    IdentifyRequest, IdentifyResponse, NewWidgetSession, UpdateContact, VisitorContact, WidgetConfig,
+    WidgetSession,
+};
 use livedesk_protocol::ErrorCode;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
 
-use super::extract::Json;
+use super::extract::{Json, Path};
 use crate::auth::{self, Caller, ClientIp};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
@@ -28,12 +39,24 @@ pub async fn create_session(
         .inbox(req.inbox_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    // The page calling (the widget frame is on our own origin) and the page embedding the
+    // widget must both be allowed. The browser enforces the second with the frame's CSP
+    // `frame-ancestors`; this check refuses a frame that says it is elsewhere.
+    let own = auth::own_origins(&state, &headers);
+    let allowed = |origin: &str| own.iter().any(|o| o == origin) || inbox.allowed_origins.iter().any(|o| o == origin);
     if let Some(origin) = auth::origin(&headers) {
-        let own = auth::own_origins(&state, &headers).contains(&origin);
-        if !own && !inbox.allowed_origins.contains(&origin) {
+        if !allowed(&origin) {
             return Err(ApiError::new(
                 ErrorCode::OriginNotAllowed,
                 format!("origin {origin} is not allowed for this inbox"),
+            ));
+        }
+    }
+    if let Some(host) = req.host_origin.as_deref().map(|h| h.trim_end_matches('/').to_ascii_lowercase()) {
+        if !inbox.allowed_origins.contains(&host) {
+            return Err(ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                format!("the widget may not be embedded on {host}"),
             ));
         }
     }
@@ -67,4 +90,153 @@ pub async fn create_session(
             expires_at,
         }),
     ))
+}
+
+/// `GET /api/v1/widget/config/{inbox_id}`: public, for the widget before any session.
+pub async fn config(
+    State(state): State<SharedState>,
+    Path(inbox_id): Path<Uuid>,
+) -> ApiResult<axum::Json<WidgetConfig>> {
+    let inbox = state.store.inbox(inbox_id).await?.ok_or_else(ApiError::not_found)?;
+    let agents_online = state
+        .hub
+        .has_subscribers(&Topic::Agents { workspace_id: inbox.workspace_id });
+    let limits = &state.config.limits;
+    let s = inbox.settings;
+    Ok(axum::Json(WidgetConfig {
+        inbox_id: inbox.id,
+        name: inbox.name,
+        color: s.color,
+        position: s.position,
+        greeting: s.greeting,
+        away_message: s.away_message,
+        prechat_fields: s.prechat_fields,
+        agents_online,
+        identity_verification: inbox.identity_verification,
+        max_attachment_bytes: limits.max_attachment_bytes as u64,
+        attachment_types: limits.attachment_types.clone(),
+    }))
+}
+
+fn visitor_contact(c: Contact) -> VisitorContact {
+    VisitorContact { id: c.id, name: c.name, email: c.email, verified: c.verified, attributes: c.attributes }
+}
+
+/// Custom attributes: at most 50 keys of `[A-Za-z0-9_.-]{1,64}`, values strings (≤ 1000
+/// characters), numbers, booleans or null (null removes the key).
+fn merge_attributes(
+    mut current: Map<String, Value>,
+    changes: Map<String, Value>,
+) -> Result<Map<String, Value>, ApiError> {
+    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why);
+    for (key, value) in changes {
+        let key_ok = (1..=64).contains(&key.len())
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+        if !key_ok {
+            return Err(bad(format!("attribute key '{key}' must be 1-64 of A-Z, a-z, 0-9, '_', '.', '-'")));
+        }
+        match value {
+            Value::Null => {
+                current.remove(&key);
+            }
+            Value::String(ref s) if s.chars().count() > 1000 => {
+                return Err(bad(format!("attribute '{key}' is longer than 1000 characters")))
+            }
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
+                current.insert(key, value);
+            }
+            _ => return Err(bad(format!("attribute '{key}' must be a string, number, boolean or null"))),
+        }
+    }
+    if current.len() > 50 {
+        return Err(bad("a contact has at most 50 attributes".into()));
+    }
+    Ok(current)
+}
+
+/// `PATCH /api/v1/widget/contact`: the visitor's own, unverified details and attributes.
+/// Once a contact is verified, its name and e-mail come only from the customer's backend.
+pub async fn update_contact(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Json(req): Json<UpdateContact>,
+) -> ApiResult<axum::Json<VisitorContact>> {
+    let Caller::Visitor(v) = &caller else {
+        return Err(ApiError::forbidden("this call for agents"));
+    };
+    let contact = state.store.contact(v.workspace_id, v.contact_id).await?.ok_or_else(ApiError::unauthorized)?;
+    if contact.verified && (req.name.is_some() || req.email.is_some()) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a verified contact's name and email are set by the site, not the visitor",
+        ));
+    }
+    let name = req.name.map(|n| DisplayName::parse(&n)).transpose()?.map(|n| n.as_str().to_owned());
+    let email = req.email.map(|e| Email::parse(&e)).transpose()?.map(|e| e.as_str().to_owned());
+    let attributes = req.attributes.map(|a| merge_attributes(contact.attributes.clone(), a)).transpose()?;
+    let changes = ContactChanges { name, email, attributes, ..ContactChanges::default() };
+    let contact = state.store.update_contact(v.workspace_id, v.contact_id, changes).await?;
+    Ok(axum::Json(visitor_contact(contact)))
+}
+
+#[derive(Debug, Deserialize)]
+struct IdentityClaims {
+    sub: String,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// `POST /api/v1/widget/identify`: a JWT from the customer's backend (HS256, the inbox's
+/// identity secret, `exp` required) names who the visitor is. If that person already has a
+/// contact, the visitor is switched to it (a new token for it), so their history follows.
+pub async fn identify(
+    State(state): State<SharedState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(req): Json<IdentifyRequest>,
+) -> ApiResult<axum::Json<IdentifyResponse>> {
+    let Caller::Visitor(v) = &caller else {
+        return Err(ApiError::forbidden("this call for agents"));
+    };
+    let secret = state.store.inbox_identity_secret(v.inbox_id).await?.ok_or_else(|| {
+        ApiError::new(ErrorCode::Forbidden, "identity verification is not set up for this inbox")
+    })?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.set_required_spec_claims(&["exp", "sub"]);
+    validation.leeway = 30;
+    let claims = jsonwebtoken::decode::<IdentityClaims>(&req.token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
+        .map_err(|e| ApiError::new(ErrorCode::Unauthorized, format!("identity token refused: {e}")))?
+        .claims;
+    if claims.sub.is_empty() || claims.sub.chars().count() > 200 {
+        return Err(ApiError::new(ErrorCode::ValidationFailed, "sub must be 1-200 characters"));
+    }
+    let name = claims.name.map(|n| DisplayName::parse(&n)).transpose()?.map(|n| n.as_str().to_owned());
+    let email = claims.email.map(|e| Email::parse(&e)).transpose()?.map(|e| e.as_str().to_owned());
+    let changes = ContactChanges {
+        name,
+        email,
+        external_id: Some(claims.sub.clone()),
+        verified: Some(true),
+        attributes: None,
+    };
+    let existing = state.store.contact_by_external_id(v.workspace_id, &claims.sub).await?;
+    match existing {
+        Some(known) if known.id != v.contact_id => {
+            let contact = state.store.update_contact(v.workspace_id, known.id, changes).await?;
+            let (token, hash) = auth::new_visitor_token();
+            let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
+            state.store.create_visitor_session(&contact, &hash, expires_at).await?;
+            Ok(axum::Json(IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }))
+        }
+        _ => {
+            let contact = state.store.update_contact(v.workspace_id, v.contact_id, changes).await?;
+            let token = match auth::credential(&headers) {
+                Some(auth::Credential::Bearer(t) | auth::Credential::Cookie(t)) => t,
+                None => return Err(ApiError::unauthorized()),
+            };
+            Ok(axum::Json(IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }))
+        }
+    }
 }

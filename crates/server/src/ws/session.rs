@@ -333,6 +333,15 @@ impl Reader {
         }
     }
 
+    /// One token of this socket's message budget (sends and page views).
+    fn take_token(&mut self) -> Result<(), ApiError> {
+        let rate = self.state.config.limits.messages;
+        match self.messages.as_mut().map(|b| b.take(rate)) {
+            Some(Err(wait)) => Err(ApiError::rate_limited(wait.as_millis() as u64)),
+            _ => Ok(()),
+        }
+    }
+
     async fn conversation(&mut self, id: Uuid) -> Result<Conversation, ApiError> {
         if let Some(c) = self.conversations.get(&id) {
             return Ok(c.clone());
@@ -369,34 +378,24 @@ impl Reader {
                     .await;
                 Ok(())
             }
-            ClientFrame::MessageSend {
-                id,
-                conversation_id,
-                client_msg_id,
-                body,
-                kind,
-            } => {
-                let limits = self.state.config.limits.messages;
-                if let Some(bucket) = self.messages.as_mut() {
-                    if let Err(wait) = bucket.take(limits) {
-                        return Err(ApiError::rate_limited(wait.as_millis() as u64));
-                    }
-                }
+            ClientFrame::MessageSend { id, conversation_id, client_msg_id, body, kind, attachment_id } => {
+                self.take_token()?;
                 let conversation = self.conversation(conversation_id).await?;
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                let ack = chat::send_message(
-                    &self.state,
-                    caller,
-                    &conversation,
-                    client_msg_id,
-                    body,
-                    kind,
-                    "ws",
-                )
-                .await?;
-                self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack })))
-                    .await;
+                let outgoing = chat::Outgoing { client_msg_id, body, kind, attachment_id };
+                let ack = chat::send_message(&self.state, caller, &conversation, outgoing, "ws").await?;
+                self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack }))).await;
                 Ok(())
+            }
+            ClientFrame::Receipt { conversation_id, seq, status, .. } => {
+                let conversation = self.conversation(conversation_id).await?;
+                let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+                chat::receipt(&self.state, caller, &conversation, seq, status).await
+            }
+            ClientFrame::PageView { url, title, referrer, .. } => {
+                self.take_token()?;
+                let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+                chat::page_view(&self.state, caller, url, title, referrer).await
             }
             ClientFrame::Typing {
                 conversation_id,
