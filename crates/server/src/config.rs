@@ -325,6 +325,12 @@ mod tests {
     }
 
     #[test]
+    fn the_configuration_doc_shows_the_example_as_it_is() {
+        let doc = include_str!("../../../docs/configuration.md");
+        assert!(doc.contains(DEFAULT_TOML), "docs/configuration.md is out of date: paste livedesk.example.toml");
+    }
+
+    #[test]
     fn rates_parse_and_refuse_nonsense() {
         assert_eq!(
             Rate::try_from("5/min".to_owned()),
