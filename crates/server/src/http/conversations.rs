@@ -167,19 +167,23 @@ pub async fn messages(
         q.limit.unwrap_or(100),
     )
     .await?;
+    // Messages committed after the conversation was read can be on the page.
+    let last_seq = page
+        .last()
+        .map_or(conversation.last_seq, |m| m.seq.max(conversation.last_seq));
     Ok(match caller {
         Caller::Visitor(_) => axum::Json(VisitorMessagePage {
             messages: page
                 .iter()
                 .filter_map(VisitorMessage::from_message)
                 .collect(),
-            last_seq: conversation.last_seq,
+            last_seq,
             has_more,
         })
         .into_response(),
         Caller::Agent { .. } => axum::Json(MessagePage {
             messages: page,
-            last_seq: conversation.last_seq,
+            last_seq,
             has_more,
         })
         .into_response(),

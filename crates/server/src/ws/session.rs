@@ -118,7 +118,7 @@ struct Reader {
     conversations: HashMap<Uuid, Conversation>,
     messages: Option<Bucket>,
     abuse: Bucket,
-    #[allow(dead_code)]
+    /// The client's address, for the log.
     ip: IpAddr,
 }
 
