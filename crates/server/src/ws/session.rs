@@ -242,6 +242,7 @@ impl Reader {
             .connections
             .get_or_create(&KindLabel { kind })
             .inc();
+        tracing::debug!(ip = %self.ip, kind, "socket authenticated");
         // Subscribe before reading the replay, so nothing committed in between is missed.
         let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
         self.messages = Some(Bucket::full(limits.messages));
