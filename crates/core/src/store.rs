@@ -126,6 +126,8 @@ pub struct AttachmentRecord {
     pub conversation_id: Uuid,
     pub uploader_kind: AuthorKind,
     pub uploader_id: Uuid,
+    /// Sent in a message the contact can see (not only in private notes).
+    pub visible_to_contact: bool,
 }
 
 /// The outcome of an append: the stored message, and whether it was stored before

@@ -89,12 +89,12 @@ impl ClientMsgId {
     }
 }
 
-/// A frame id echoed back in acks and errors: at most 64 characters.
+/// A frame id echoed back in acks and errors: 1 to 64 characters.
 pub fn frame_id(raw: Option<String>) -> Result<Option<String>, Invalid> {
     match raw {
-        Some(id) if id.chars().count() > 64 => Err(Invalid::new(
+        Some(id) if id.is_empty() || id.chars().count() > 64 => Err(Invalid::new(
             ErrorCode::InvalidRequest,
-            "frame id is longer than 64 characters",
+            "frame id must be 1 to 64 characters",
         )),
         other => Ok(other),
     }

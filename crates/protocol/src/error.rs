@@ -37,6 +37,8 @@ pub enum ErrorCode {
     Forbidden,
     /// No such resource in the caller's scope (unknown and foreign ids look the same).
     NotFound,
+    /// The path exists but not with this HTTP method.
+    MethodNotAllowed,
     /// The page's `Origin` is not allowed for this inbox (or for the console).
     OriginNotAllowed,
     /// A cookie-authenticated change came from another site.
@@ -55,7 +57,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (for documentation and tests).
-    pub const ALL: [ErrorCode; 22] = [
+    pub const ALL: [ErrorCode; 23] = [
         Self::InvalidJson,
         Self::InvalidRequest,
         Self::UnknownFrameType,
@@ -71,6 +73,7 @@ impl ErrorCode {
         Self::InvalidCredentials,
         Self::Forbidden,
         Self::NotFound,
+        Self::MethodNotAllowed,
         Self::OriginNotAllowed,
         Self::CsrfFailed,
         Self::RateLimited,
@@ -98,6 +101,7 @@ impl ErrorCode {
             | Self::CsrfFailed
             | Self::SetupUnavailable => 403,
             Self::NotFound => 404,
+            Self::MethodNotAllowed => 405,
             Self::Conflict => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
@@ -125,6 +129,7 @@ impl ErrorCode {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::OriginNotAllowed => "origin_not_allowed",
             Self::CsrfFailed => "csrf_failed",
             Self::RateLimited => "rate_limited",

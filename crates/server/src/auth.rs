@@ -197,17 +197,23 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The request's own origin as the browser would write it (`scheme://host`).
-pub fn own_origins(state: &SharedState, headers: &HeaderMap) -> Vec<String> {
+/// The server's own origin as the browser would write it (`scheme://host`): `public_url` if
+/// set, and the `Host` of the request with the scheme it came by (a trusted proxy's
+/// `X-Forwarded-Proto` counts).
+pub fn own_origins(state: &SharedState, peer: Option<IpAddr>, headers: &HeaderMap) -> Vec<String> {
     let mut origins = Vec::with_capacity(2);
     if let Some(url) = &state.config.public_url {
         origins.push(url.trim_end_matches('/').to_ascii_lowercase());
     }
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        let scheme = if state.tls { "https" } else { "http" };
+        let scheme = if is_https(state, peer, headers) { "https" } else { "http" };
         origins.push(format!("{scheme}://{}", host.to_ascii_lowercase()));
     }
     origins
+}
+
+fn peer_of(parts: &Parts) -> Option<IpAddr> {
+    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
 pub fn origin(headers: &HeaderMap) -> Option<String> {
@@ -228,7 +234,7 @@ fn check_csrf(state: &SharedState, parts: &Parts) -> ApiResult<()> {
         .and_then(|v| v.to_str().ok())
         .map(|v| v == "same-origin");
     let ok = match origin(&parts.headers) {
-        Some(o) => own_origins(state, &parts.headers).contains(&o),
+        Some(o) => own_origins(state, peer_of(parts), &parts.headers).contains(&o),
         None => same_site.unwrap_or(false),
     };
     if ok {
@@ -283,11 +289,7 @@ impl FromRequestParts<SharedState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Self> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .ok_or_else(|| ApiError::internal("no peer address on the request"))?;
+        let peer = peer_of(parts).ok_or_else(|| ApiError::internal("no peer address on the request"))?;
         Ok(ClientIp(client_ip(state, peer, &parts.headers)))
     }
 }

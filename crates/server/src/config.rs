@@ -269,13 +269,18 @@ impl Config {
                 "must be between 1024 and 16777216",
             );
         }
-        if l.max_message_chars == 0
-            || l.max_message_chars * 4 + 512 > l.max_frame_bytes.max(l.max_request_bytes) * 4
-        {
+        // A body of max_message_chars characters (up to 4 bytes each, JSON-escaped at worst
+        // to 6 bytes for control characters; 4 is the common worst case) must fit in a frame
+        // and in a request, with room for the rest of the frame.
+        let smallest = l.max_frame_bytes.min(l.max_request_bytes);
+        if l.max_message_chars == 0 || l.max_message_chars.saturating_mul(4).saturating_add(512) > smallest {
             return err(
                 "limits.max_message_chars",
-                "must be positive and fit in a frame",
+                "must be positive, and 4 bytes per character plus 512 must fit in max_frame_bytes and max_request_bytes",
             );
+        }
+        if l.max_attachment_bytes == 0 {
+            return err("limits.max_attachment_bytes", "must be positive");
         }
         if l.ws_queue < 16 {
             return err("limits.ws_queue", "must be at least 16");

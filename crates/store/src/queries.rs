@@ -12,8 +12,9 @@ pub const CONVERSATION_COLS: &str = "id, workspace_id, inbox_id, contact_id, sta
      agent_delivered, agent_read, contact_delivered, contact_read, created_at, updated_at";
 pub const MESSAGE_COLS: &str = "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
      kind, body, attachment, created_at";
-pub const ATTACHMENT_COLS: &str =
-    "id, conversation_id, uploader_kind, uploader_id, name, content_type, size";
+pub const ATTACHMENT_COLS: &str = "id, conversation_id, uploader_kind, uploader_id, name, content_type, size, \
+     EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = attachments.conversation_id \
+             AND m.attachment_id = attachments.id AND m.kind <> 'note') AS visible_to_contact";
 
 /// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
 /// `&sqlx::Pool<$db>`.
@@ -129,6 +130,7 @@ macro_rules! impl_store {
                 conversation_id: row.try_get("conversation_id")?,
                 uploader_kind: codec::author_kind(row.try_get::<&str, _>("uploader_kind")?).map_err(decode)?,
                 uploader_id: row.try_get("uploader_id")?,
+                visible_to_contact: row.try_get("visible_to_contact")?,
             })
         }
 
@@ -566,8 +568,8 @@ macro_rules! impl_store {
                     created_at: now,
                 };
                 sqlx::query(
-                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 )
                 .bind(message.conversation_id)
                 .bind(message.seq)
@@ -579,6 +581,7 @@ macro_rules! impl_store {
                 .bind(codec::kind_str(message.kind))
                 .bind(&message.body)
                 .bind(message.attachment.as_ref().map(codec::json_to))
+                .bind(message.attachment.as_ref().map(|a| a.id))
                 .bind(message.created_at)
                 .execute(&mut *tx)
                 .await
@@ -860,6 +863,7 @@ macro_rules! impl_store {
                     conversation_id: new.conversation_id,
                     uploader_kind: new.uploader_kind,
                     uploader_id: new.uploader_id,
+                    visible_to_contact: false,
                 };
                 let done = sqlx::query(
                     "INSERT INTO attachments (id, workspace_id, conversation_id, uploader_kind, uploader_id, name, content_type, size, data, created_at) \

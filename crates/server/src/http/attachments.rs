@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use livedesk_core::store::NewAttachment;
-use livedesk_protocol::model::Attachment;
+use livedesk_protocol::model::{Attachment, AuthorKind};
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -47,6 +47,10 @@ pub async fn upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, axum::Json<Attachment>)> {
+    state
+        .message_limiter
+        .check(&caller.actor_id())
+        .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let conversation = chat::conversation_for(&state, &caller, id).await?;
     let limits = &state.config.limits;
     let data = body.map_err(|e| {
@@ -120,6 +124,13 @@ pub async fn download(
         .await?
         .ok_or_else(ApiError::not_found)?;
     chat::conversation_for(&state, &caller, record.conversation_id).await?;
+    // A visitor gets their own uploads and what was sent to them, not files in private notes.
+    if let Caller::Visitor(v) = &caller {
+        let own = record.uploader_kind == AuthorKind::Contact && record.uploader_id == v.contact_id;
+        if !own && !record.visible_to_contact {
+            return Err(ApiError::not_found());
+        }
+    }
     let data = state
         .store
         .attachment_data(caller.workspace_id(), id)

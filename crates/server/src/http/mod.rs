@@ -6,6 +6,8 @@ mod assets;
 mod attachments;
 mod conversations;
 mod extract;
+
+pub use extract::Query;
 mod ops;
 mod widget;
 
@@ -58,7 +60,13 @@ pub fn router(state: SharedState) -> Router {
             "/conversations/{id}/messages",
             post(conversations::send).get(conversations::messages),
         )
-        .fallback(|| async { ApiError::not_found() });
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                livedesk_protocol::ErrorCode::MethodNotAllowed,
+                "this method is not allowed on this path",
+            )
+        });
     let web = Router::new()
         .route("/static/{*path}", get(assets::static_file))
         .route("/widget/loader.js", get(assets::loader))

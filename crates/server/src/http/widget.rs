@@ -1,6 +1,8 @@
 //! Visitor sessions for the widget and for apps.
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use livedesk_core::fanout::Topic;
@@ -27,6 +29,7 @@ use crate::state::SharedState;
 pub async fn create_session(
     State(state): State<SharedState>,
     ClientIp(ip): ClientIp,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Json(req): Json<NewWidgetSession>,
 ) -> ApiResult<(StatusCode, axum::Json<WidgetSession>)> {
@@ -42,7 +45,7 @@ pub async fn create_session(
     // The page calling (the widget frame is on our own origin) and the page embedding the
     // widget must both be allowed. The browser enforces the second with the frame's CSP
     // `frame-ancestors`; this check refuses a frame that says it is elsewhere.
-    let own = auth::own_origins(&state, &headers);
+    let own = auth::own_origins(&state, Some(peer.ip()), &headers);
     let allowed = |origin: &str| own.iter().any(|o| o == origin) || inbox.allowed_origins.iter().any(|o| o == origin);
     if let Some(origin) = auth::origin(&headers) {
         if !allowed(&origin) {
@@ -227,7 +230,9 @@ pub async fn identify(
             let contact = state.store.update_contact(v.workspace_id, known.id, changes).await?;
             let (token, hash) = auth::new_visitor_token();
             let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
-            state.store.create_visitor_session(&contact, &hash, expires_at).await?;
+            // The new session belongs to this inbox (the widget's socket names it).
+            let here = Contact { inbox_id: v.inbox_id, ..contact.clone() };
+            state.store.create_visitor_session(&here, &hash, expires_at).await?;
             Ok(axum::Json(IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }))
         }
         _ => {

@@ -11,7 +11,7 @@ pub mod session;
 use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use livedesk_protocol::ErrorCode;
@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::{self, Credential};
 use crate::error::ApiError;
+use crate::http::Query;
 use crate::state::SharedState;
 
 #[derive(Debug, Deserialize)]
@@ -36,7 +37,7 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> Response {
     if let Some(origin) = auth::origin(&headers) {
-        let own = auth::own_origins(&state, &headers).contains(&origin);
+        let own = auth::own_origins(&state, Some(peer.ip()), &headers).contains(&origin);
         let allowed = own
             || match query.inbox {
                 Some(inbox_id) => match state.store.inbox(inbox_id).await {

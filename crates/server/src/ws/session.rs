@@ -89,6 +89,7 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         conversations: HashMap::new(),
         messages: None,
         abuse: Bucket::full(ABUSE_RATE),
+        chatter: Bucket::full(CHATTER_RATE),
         ip: handshake.ip,
     };
     let kind = reader
@@ -104,6 +105,12 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     }
 }
 
+/// Typing and receipt frames handled per socket: 20 per second.
+const CHATTER_RATE: Rate = Rate {
+    count: 20,
+    per: Duration::from_secs(1),
+};
+
 /// Protocol errors tolerated before the socket is closed: 10 per 10 s.
 const ABUSE_RATE: Rate = Rate {
     count: 10,
@@ -118,6 +125,8 @@ struct Reader {
     conversations: HashMap<Uuid, Conversation>,
     messages: Option<Bucket>,
     abuse: Bucket,
+    /// Typing and receipts: ephemeral or cumulative, so over the rate they are dropped.
+    chatter: Bucket,
     /// The client's address, for the log.
     ip: IpAddr,
 }
@@ -168,27 +177,36 @@ impl Reader {
         let idle_timeout = Duration::from_secs(limits.heartbeat_secs * 5 / 2);
 
         // Phase 1: the hello.
-        let first = tokio::select! {
-            _ = writer_done.cancelled() => return None,
-            r = tokio::time::timeout(hello_timeout, stream.next()) => r,
-        };
-        let text = match first {
-            Err(_) => {
-                self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time"))
-                    .await;
-                return None;
-            }
-            Ok(None) | Ok(Some(Err(_))) => return None,
-            Ok(Some(Ok(WsMessage::Text(t)))) => t,
-            Ok(Some(Ok(_))) => {
-                let err = ApiError::new(
-                    ErrorCode::HelloRequired,
-                    "the first frame must be a hello text frame",
-                );
-                self.send(Out::Frame(error_frame(None, &err))).await;
-                self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
-                    .await;
-                return None;
+        // Control frames (ping/pong) may come first; the first data frame must be hello.
+        let deadline = tokio::time::Instant::now() + hello_timeout;
+        let text = loop {
+            let next = tokio::select! {
+                _ = writer_done.cancelled() => return None,
+                r = tokio::time::timeout_at(deadline, stream.next()) => r,
+            };
+            match next {
+                Err(_) => {
+                    self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time")).await;
+                    return None;
+                }
+                Ok(None) | Ok(Some(Ok(WsMessage::Close(_)))) => return None,
+                Ok(Some(Err(e))) => {
+                    if let Flow::Close(code, why) = read_error(e) {
+                        self.send(Out::Close(code, why)).await;
+                    }
+                    return None;
+                }
+                Ok(Some(Ok(WsMessage::Text(t)))) => break t,
+                Ok(Some(Ok(WsMessage::Binary(_)))) => {
+                    let err = ApiError::new(
+                        ErrorCode::HelloRequired,
+                        "the first frame must be a hello text frame",
+                    );
+                    self.send(Out::Frame(error_frame(None, &err))).await;
+                    self.send(Out::Close(close::UNAUTHORIZED, "hello required")).await;
+                    return None;
+                }
+                Ok(Some(Ok(_))) => continue,
             }
         };
         let (id, cursors, token) = match parse(&text) {
@@ -247,7 +265,7 @@ impl Reader {
         let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
         self.messages = Some(Bucket::full(limits.messages));
         let welcome: VisitorFrame = ServerFrame::Welcome {
-            id: None,
+            id: id.clone(),
             principal: caller.principal(),
             heartbeat_ms: limits.heartbeat_secs * 1000,
             max_frame_bytes: limits.max_frame_bytes,
@@ -267,6 +285,7 @@ impl Reader {
         // Phase 2: frames until the end.
         let mut revalidate = tokio::time::interval(Duration::from_secs(limits.heartbeat_secs));
         revalidate.tick().await;
+        let mut last_heard = tokio::time::Instant::now();
         loop {
             let next = tokio::select! {
                 _ = writer_done.cancelled() => break,
@@ -277,8 +296,11 @@ impl Reader {
                     }
                     continue;
                 }
-                r = tokio::time::timeout(idle_timeout, stream.next()) => r,
+                // Any frame, pongs to the server's pings included, shows the peer is alive.
+                _ = tokio::time::sleep_until(last_heard + idle_timeout) => Err(()),
+                r = stream.next() => Ok(r),
             };
+            last_heard = tokio::time::Instant::now();
             let flow = match next {
                 Err(_) => Flow::Close(1001, "heartbeat timeout"),
                 Ok(None) => break,
@@ -320,16 +342,14 @@ impl Reader {
 
     /// Agent sessions can be revoked (sign-out, password change): re-check now and then.
     async fn still_valid(&self) -> Flow {
-        let Some(Caller::Agent { token_hash, .. }) = &self.caller else {
-            return Flow::Continue;
-        };
-        match self
-            .state
-            .store
-            .session(token_hash, livedesk_core::now_ms())
-            .await
-        {
-            Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
+        let now = livedesk_core::now_ms();
+        match &self.caller {
+            Some(Caller::Agent { token_hash, .. }) => match self.state.store.session(token_hash, now).await {
+                Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
+                _ => Flow::Continue,
+            },
+            // Visitor tokens are not revoked, but they do expire.
+            Some(Caller::Visitor(v)) if v.expires_at <= now => Flow::Close(close::UNAUTHORIZED, "visitor token expired"),
             _ => Flow::Continue,
         }
     }
@@ -390,6 +410,9 @@ impl Reader {
             }
             ClientFrame::Receipt { conversation_id, seq, status, .. } => {
                 let conversation = self.conversation(conversation_id).await?;
+                if self.chatter.take(CHATTER_RATE).is_err() {
+                    return Ok(());
+                }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
                 chat::receipt(&self.state, caller, &conversation, seq, status).await
             }
@@ -404,6 +427,9 @@ impl Reader {
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
+                if self.chatter.take(CHATTER_RATE).is_err() {
+                    return Ok(());
+                }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
                 events::typing(&self.state, &conversation, &chat::author_of(caller), on);
                 Ok(())
@@ -450,11 +476,14 @@ impl Reader {
             all.extend(next);
         }
         let recovered = !more && (all.len() as u32) <= limit;
-        let last_seq = all
-            .last()
-            .map(|m| m.seq)
-            .unwrap_or(cursor.last_seq)
-            .max(conversation.last_seq);
+        // The cached conversation may be old; its last_seq now is what the client must reach.
+        let current = self
+            .state
+            .store
+            .conversation(conversation.workspace_id, conversation.id)
+            .await?
+            .map_or(conversation.last_seq, |c| c.last_seq);
+        let last_seq = all.last().map_or(cursor.last_seq, |m| m.seq).max(current);
         if recovered {
             let visitor = matches!(caller, Caller::Visitor(_));
             for m in all {

@@ -12,6 +12,8 @@ ALTER TABLE conversations ADD COLUMN contact_delivered BIGINT NOT NULL DEFAULT 0
 ALTER TABLE conversations ADD COLUMN contact_read BIGINT NOT NULL DEFAULT 0;
 
 ALTER TABLE messages ADD COLUMN attachment TEXT;
+ALTER TABLE messages ADD COLUMN attachment_id UUID;
+CREATE INDEX messages_attachment ON messages (attachment_id);
 
 CREATE TABLE attachments (
     id UUID PRIMARY KEY NOT NULL,

@@ -12,6 +12,8 @@ ALTER TABLE conversations ADD COLUMN contact_delivered INTEGER NOT NULL DEFAULT 
 ALTER TABLE conversations ADD COLUMN contact_read INTEGER NOT NULL DEFAULT 0;
 
 ALTER TABLE messages ADD COLUMN attachment TEXT;
+ALTER TABLE messages ADD COLUMN attachment_id BLOB;
+CREATE INDEX messages_attachment ON messages (attachment_id);
 
 CREATE TABLE attachments (
     id BLOB PRIMARY KEY NOT NULL,
