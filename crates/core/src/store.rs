@@ -219,6 +219,7 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first.
     async fn page_views(&self, contact_id: Uuid, limit: u32) -> StoreResult<Vec<PageView>>;
 
+    /// `NotFound` unless the inbox and the contact are of the workspace.
     async fn create_conversation(
         &self,
         workspace_id: Uuid,

@@ -50,7 +50,10 @@ fn load(cert: &Path, key: &Path) -> Result<CertifiedKey, TlsError> {
         .ok_or_else(|| TlsError::NoKey(key.to_owned()))?;
     let signing =
         rustls::crypto::ring::sign::any_supported_type(&key_der).map_err(TlsError::Key)?;
-    Ok(CertifiedKey::new(chain, signing))
+    let key = CertifiedKey::new(chain, signing);
+    // A renewal caught between writing the certificate and the key must not be served.
+    key.keys_match().map_err(TlsError::Key)?;
+    Ok(key)
 }
 
 /// Serves whatever certificate was loaded last.

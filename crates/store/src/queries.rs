@@ -477,11 +477,13 @@ macro_rules! impl_store {
                     created_at: now,
                     updated_at: now,
                 };
-                // The contact must belong to this inbox and workspace.
+                // The contact and the inbox must belong to this workspace. (A contact may chat
+                // in any inbox of its workspace, e.g. after a verified identify.)
                 let done = sqlx::query(
                     "INSERT INTO conversations (id, workspace_id, inbox_id, contact_id, status, last_seq, created_at, updated_at) \
                      SELECT $1, $2, $3, $4, $5, 0, $6, $6 FROM contacts \
-                     WHERE id = $4 AND workspace_id = $2 AND inbox_id = $3",
+                     WHERE id = $4 AND workspace_id = $2 \
+                     AND EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $3 AND i.workspace_id = $2)",
                 )
                 .bind(conversation.id)
                 .bind(workspace_id)

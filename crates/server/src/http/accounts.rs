@@ -186,37 +186,50 @@ pub async fn setup(
             "setup is over, or the setup token is wrong",
         )
     };
-    let expected = state
-        .setup_token
-        .lock()
-        .map_err(|_| unavailable())?
-        .clone()
-        .ok_or_else(unavailable)?;
-    if !constant_time_eq(expected.as_bytes(), req.token.as_bytes()) {
-        return Err(unavailable());
-    }
-    if state.store.count_agents().await? > 0 {
-        return Err(unavailable());
-    }
     let workspace_name = DisplayName::parse(&req.workspace_name)?;
     let email = Email::parse(&req.email)?;
     let name = DisplayName::parse(&req.name)?;
     let password = NewPassword::parse(req.password)?;
-    let hash = auth::hash_password(password.expose().to_owned()).await?;
-    let workspace = state.store.create_workspace(&workspace_name).await?;
-    let agent = state
-        .store
-        .create_agent(NewAgentRecord {
-            workspace_id: workspace.id,
-            email,
-            name,
-            role: Role::Admin,
-            password_hash: hash,
-        })
-        .await?;
-    if let Ok(mut token) = state.setup_token.lock() {
-        *token = None;
+    // Take the token out before any work, so that of concurrent setups only one proceeds.
+    let token = {
+        let mut guard = state.setup_token.lock().map_err(|_| unavailable())?;
+        match guard.as_deref() {
+            Some(expected) if constant_time_eq(expected.as_bytes(), req.token.as_bytes()) => guard.take(),
+            _ => None,
+        }
     }
+    .ok_or_else(unavailable)?;
+    let created = async {
+        if state.store.count_agents().await? > 0 {
+            return Err(unavailable());
+        }
+        let hash = auth::hash_password(password.expose().to_owned()).await?;
+        let workspace = state.store.create_workspace(&workspace_name).await?;
+        let agent = state
+            .store
+            .create_agent(NewAgentRecord {
+                workspace_id: workspace.id,
+                email,
+                name,
+                role: Role::Admin,
+                password_hash: hash,
+            })
+            .await?;
+        Ok((workspace, agent))
+    }
+    .await;
+    let (workspace, agent) = match created {
+        Ok(done) => done,
+        Err(e) => {
+            // Setup did not happen: the token stays valid for another try.
+            if e.code != ErrorCode::SetupUnavailable {
+                if let Ok(mut guard) = state.setup_token.lock() {
+                    *guard = Some(token);
+                }
+            }
+            return Err(e);
+        }
+    };
     tracing::info!(agent = %agent.id, workspace = %workspace.id, "first admin created by setup");
     open_session(
         &state,

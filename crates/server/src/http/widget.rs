@@ -224,24 +224,38 @@ pub async fn identify(
         verified: Some(true),
         attributes: None,
     };
+    let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
     let existing = state.store.contact_by_external_id(v.workspace_id, &claims.sub).await?;
-    match existing {
-        Some(known) if known.id != v.contact_id => {
+    let current = state.store.contact(v.workspace_id, v.contact_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let response = match existing {
+        // This person is known: continue as them, so their history follows.
+        Some(known) if known.id != current.id => {
             let contact = state.store.update_contact(v.workspace_id, known.id, changes).await?;
             let (token, hash) = auth::new_visitor_token();
-            let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
-            // The new session belongs to this inbox (the widget's socket names it).
+            // The session belongs to this inbox (the widget's socket names it), wherever the
+            // contact was first seen.
             let here = Contact { inbox_id: v.inbox_id, ..contact.clone() };
             state.store.create_visitor_session(&here, &hash, expires_at).await?;
-            Ok(axum::Json(IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }))
+            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
         }
+        // The visitor was identified as someone else before (a shared computer, a new login):
+        // the new person gets a contact of their own; the other's stays untouched.
+        None if current.external_id.is_some() => {
+            let inbox = state.store.inbox(v.inbox_id).await?.ok_or_else(ApiError::unauthorized)?;
+            let (token, hash) = auth::new_visitor_token();
+            let contact = state.store.create_visitor(&inbox, &hash, expires_at).await?;
+            let contact = state.store.update_contact(v.workspace_id, contact.id, changes).await?;
+            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
+        }
+        // An anonymous visitor (or the same person again): label this contact.
         _ => {
-            let contact = state.store.update_contact(v.workspace_id, v.contact_id, changes).await?;
+            let contact = state.store.update_contact(v.workspace_id, current.id, changes).await?;
             let token = match auth::credential(&headers) {
                 Some(auth::Credential::Bearer(t) | auth::Credential::Cookie(t)) => t,
                 None => return Err(ApiError::unauthorized()),
             };
-            Ok(axum::Json(IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }))
+            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
         }
-    }
+    };
+    Ok(axum::Json(response))
 }

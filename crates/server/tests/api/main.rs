@@ -5,6 +5,9 @@
 
 mod helpers;
 
+mod bad_input;
+mod isolation;
+mod limits;
 mod delivery;
 mod idempotency;
 mod resume;
