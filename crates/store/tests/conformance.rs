@@ -981,11 +981,11 @@ async fn everything_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
         [a2.id]
     );
 
-    // A conversation needs a contact of that inbox, in that workspace.
+    // A conversation needs an inbox and a contact of that workspace.
     let refused = [
         (ws_a.id, inbox_b.id, bea.id),  // another workspace's inbox and contact
         (ws_a.id, inbox_a1.id, bea.id), // another workspace's contact
-        (ws_a.id, inbox_a2.id, alice.id), // a contact of another inbox
+        (ws_a.id, inbox_b.id, alice.id), // another workspace's inbox
         (ws_b.id, inbox_a1.id, alice.id), // naming the wrong workspace
         (ws_a.id, inbox_a1.id, Uuid::now_v7()), // no such contact
     ];
@@ -995,6 +995,9 @@ async fn everything_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     }
     assert_eq!(s.list_conversations(&filter(&ws_a)).await.unwrap().len(), 3);
     assert_eq!(s.list_conversations(&filter(&ws_b)).await.unwrap().len(), 1);
+    // A contact first seen in one inbox may chat in another inbox of its workspace.
+    let elsewhere = s.create_conversation(ws_a.id, inbox_a2.id, alice.id).await.unwrap();
+    assert_eq!(elsewhere.inbox_id, inbox_a2.id);
 }
 
 on_both_backends!(
