@@ -219,6 +219,8 @@ impl Config {
             Env::prefixed("LIVEDESK_")
                 .split("__")
                 .ignore(&["config"])
+                // LIVEDESK_TEST_* is reserved for the test suites (e.g. the PostgreSQL URL).
+                .filter(|k| !k.as_str().to_ascii_lowercase().starts_with("test_"))
                 .map(|k| k.as_str().to_ascii_lowercase().into()),
         );
         let config: Config = figment.extract().map_err(|e| {

@@ -730,9 +730,8 @@ macro_rules! impl_store {
                     .await
                     .map_err(classify)?;
                 sqlx::query(
-                    "DELETE FROM page_views WHERE contact_id = $1 AND viewed_at < \
-                     (SELECT MIN(viewed_at) FROM (SELECT viewed_at FROM page_views WHERE contact_id = $1 \
-                      ORDER BY viewed_at DESC LIMIT 100) AS newest)",
+                    "DELETE FROM page_views WHERE contact_id = $1 AND id NOT IN \
+                     (SELECT id FROM page_views WHERE contact_id = $1 ORDER BY viewed_at DESC, id DESC LIMIT 100)",
                 )
                 .bind(view.contact_id)
                 .execute(&mut *tx)
@@ -744,7 +743,7 @@ macro_rules! impl_store {
             async fn page_views(&self, contact_id: Uuid, limit: u32) -> StoreResult<Vec<PageView>> {
                 let rows = sqlx::query(
                     "SELECT contact_id, viewed_at, url, title, referrer FROM page_views WHERE contact_id = $1 \
-                     ORDER BY viewed_at DESC LIMIT $2",
+                     ORDER BY viewed_at DESC, id DESC LIMIT $2",
                 )
                 .bind(contact_id)
                 .bind(i64::from(limit))

@@ -1412,3 +1412,1020 @@ on_both_backends!(
         => ping_answers_and_backend_names_the_backend_on_sqlite,
            ping_answers_and_backend_names_the_backend_on_postgres
 );
+
+// ---------------------------------------------------------------------------------------------
+// 12. Widget settings and identity secrets
+// ---------------------------------------------------------------------------------------------
+
+use livedesk_core::store::{AttachmentRecord, ContactChanges, InboxChanges, NewAttachment};
+use livedesk_protocol::model::{
+    Attachment, PageView, PrechatField, PrechatKind, ReceiptStatus, Receipts, Side, WidgetPosition,
+    WidgetSettings,
+};
+
+const SECRET: &str = "0123456789abcdef0123456789abcdef-secret";
+
+fn custom_settings() -> WidgetSettings {
+    WidgetSettings {
+        color: "#ff8800".to_owned(),
+        position: WidgetPosition::Left,
+        greeting: Some("Hi! Ask us anything.".to_owned()),
+        away_message: Some("We are away; leave a message.".to_owned()),
+        prechat_fields: vec![
+            PrechatField {
+                key: "email".to_owned(),
+                label: "Your e-mail".to_owned(),
+                kind: PrechatKind::Email,
+                required: true,
+            },
+            PrechatField {
+                key: "order.id".to_owned(),
+                label: "Order number".to_owned(),
+                kind: PrechatKind::Text,
+                required: false,
+            },
+        ],
+    }
+}
+
+async fn inbox_settings_and_identity_secret_round_trip(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let other_ws = workspace(s, "Other").await;
+    let web = inbox(s, &ws, "Website").await;
+    let theirs = inbox(s, &other_ws, "Theirs").await;
+
+    // A new inbox has the default look and no secret.
+    assert_eq!(web.settings, WidgetSettings::default());
+    assert_eq!(web.settings.color, "#1f6feb");
+    assert_eq!(web.settings.position, WidgetPosition::Right);
+    assert!(!web.identity_verification);
+    assert_eq!(s.inbox_identity_secret(web.id).await.unwrap(), None);
+
+    // Everything at once.
+    let changed = s
+        .update_inbox(
+            ws.id,
+            web.id,
+            InboxChanges {
+                name: Some(name("Shop")),
+                allowed_origins: Some(vec![origin("https://shop.example")]),
+                settings: Some(custom_settings()),
+                identity_secret: Some(Some(SECRET.to_owned())),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (changed.id, changed.workspace_id, changed.created_at),
+        (web.id, ws.id, web.created_at)
+    );
+    assert_eq!(changed.name, "Shop");
+    assert_eq!(changed.allowed_origins, ["https://shop.example"]);
+    assert_eq!(changed.settings, custom_settings());
+    assert!(changed.identity_verification);
+    assert_eq!(
+        s.inbox(web.id).await.unwrap(),
+        Some(changed.clone()),
+        "what update_inbox returned is what is stored"
+    );
+    assert_eq!(s.list_inboxes(ws.id).await.unwrap(), vec![changed.clone()]);
+    assert_eq!(
+        s.inbox_identity_secret(web.id).await.unwrap().as_deref(),
+        Some(SECRET)
+    );
+
+    // No changes change nothing (and keep the secret).
+    let same = s
+        .update_inbox(ws.id, web.id, InboxChanges::default())
+        .await
+        .unwrap();
+    assert_eq!(same, changed);
+    assert_eq!(
+        s.inbox_identity_secret(web.id).await.unwrap().as_deref(),
+        Some(SECRET)
+    );
+
+    // One field at a time leaves the others.
+    let renamed = s
+        .update_inbox(
+            ws.id,
+            web.id,
+            InboxChanges {
+                name: Some(name("Store")),
+                ..InboxChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(renamed.name, "Store");
+    assert_eq!(renamed.settings, custom_settings());
+    assert_eq!(renamed.allowed_origins, ["https://shop.example"]);
+    assert!(renamed.identity_verification);
+
+    // Another workspace cannot change (or probe) it; an unknown inbox is NotFound.
+    for (workspace_id, inbox_id) in [
+        (other_ws.id, web.id),
+        (ws.id, theirs.id),
+        (ws.id, Uuid::now_v7()),
+    ] {
+        let got = s
+            .update_inbox(
+                workspace_id,
+                inbox_id,
+                InboxChanges {
+                    name: Some(name("Hijacked")),
+                    settings: Some(WidgetSettings::default()),
+                    identity_secret: Some(None),
+                    ..InboxChanges::default()
+                },
+            )
+            .await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    }
+    assert_eq!(s.inbox(web.id).await.unwrap(), Some(renamed.clone()));
+    assert_eq!(s.inbox(theirs.id).await.unwrap(), Some(theirs.clone()));
+    assert_eq!(
+        s.inbox_identity_secret(web.id).await.unwrap().as_deref(),
+        Some(SECRET)
+    );
+
+    // The secret belongs to its inbox only.
+    assert_eq!(s.inbox_identity_secret(theirs.id).await.unwrap(), None);
+    assert_eq!(s.inbox_identity_secret(Uuid::now_v7()).await.unwrap(), None);
+
+    // A new secret replaces the old one; Some(None) removes it and turns verification off.
+    let rotated = s
+        .update_inbox(
+            ws.id,
+            web.id,
+            InboxChanges {
+                identity_secret: Some(Some(format!("{SECRET}-2"))),
+                ..InboxChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(rotated.identity_verification);
+    assert_eq!(
+        s.inbox_identity_secret(web.id).await.unwrap(),
+        Some(format!("{SECRET}-2"))
+    );
+    let cleared = s
+        .update_inbox(
+            ws.id,
+            web.id,
+            InboxChanges {
+                identity_secret: Some(None),
+                ..InboxChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!cleared.identity_verification);
+    assert_eq!(cleared.settings, custom_settings(), "settings stay");
+    assert_eq!(s.inbox_identity_secret(web.id).await.unwrap(), None);
+    assert_eq!(s.inbox(web.id).await.unwrap(), Some(cleared));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    inbox_settings_and_identity_secret_round_trip
+        => inbox_settings_and_identity_secret_round_trip_and_are_scoped_on_sqlite,
+           inbox_settings_and_identity_secret_round_trip_and_are_scoped_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 13. Contact details, attributes and external ids
+// ---------------------------------------------------------------------------------------------
+
+fn attrs(value: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match value {
+        serde_json::Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+async fn contacts_update_and_external_ids_are_unique_per_workspace(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let other_ws = workspace(s, "Other").await;
+    let web = inbox(s, &ws, "Website").await;
+    let app = inbox(s, &ws, "App").await;
+    let theirs = inbox(s, &other_ws, "Theirs").await;
+    let alice = contact(s, &web).await;
+    let bob = contact(s, &app).await;
+    let carol = contact(s, &theirs).await;
+    assert!(!alice.verified);
+    assert_eq!(alice.external_id, None);
+    assert!(alice.attributes.is_empty());
+
+    // Name, e-mail and attributes.
+    let details = attrs(serde_json::json!({"plan": "pro", "seats": 3, "vip": true, "ratio": 0.5}));
+    let updated = s
+        .update_contact(
+            ws.id,
+            alice.id,
+            ContactChanges {
+                name: Some("Alice".to_owned()),
+                email: Some("alice@example.com".to_owned()),
+                attributes: Some(details.clone()),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.id, updated.workspace_id, updated.inbox_id),
+        (alice.id, ws.id, web.id)
+    );
+    assert_eq!(updated.name.as_deref(), Some("Alice"));
+    assert_eq!(updated.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(updated.attributes, details);
+    assert_eq!(updated.created_at, alice.created_at);
+    assert!(!updated.verified);
+    assert_eq!(
+        s.contact(ws.id, alice.id).await.unwrap(),
+        Some(updated.clone()),
+        "what update_contact returned is what is stored"
+    );
+
+    // Attributes are replaced whole; absent fields stay.
+    let replaced = s
+        .update_contact(
+            ws.id,
+            alice.id,
+            ContactChanges {
+                attributes: Some(attrs(serde_json::json!({"plan": "free"}))),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced.attributes,
+        attrs(serde_json::json!({"plan": "free"}))
+    );
+    assert_eq!(replaced.name.as_deref(), Some("Alice"));
+    assert_eq!(replaced.email.as_deref(), Some("alice@example.com"));
+    let unchanged = s
+        .update_contact(ws.id, alice.id, ContactChanges::default())
+        .await
+        .unwrap();
+    assert_eq!(unchanged, replaced);
+
+    // A verified identity.
+    let verified = s
+        .update_contact(
+            ws.id,
+            alice.id,
+            ContactChanges {
+                external_id: Some("user-1".to_owned()),
+                verified: Some(true),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(verified.external_id.as_deref(), Some("user-1"));
+    assert!(verified.verified);
+    assert_eq!(
+        s.contact_by_external_id(ws.id, "user-1").await.unwrap(),
+        Some(verified.clone())
+    );
+
+    // Taken in this workspace (even from another inbox), whatever else the change carries.
+    let taken = s
+        .update_contact(
+            ws.id,
+            bob.id,
+            ContactChanges {
+                name: Some("Bob".to_owned()),
+                external_id: Some("user-1".to_owned()),
+                verified: Some(true),
+                ..ContactChanges::default()
+            },
+        )
+        .await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    assert_eq!(
+        s.contact(ws.id, bob.id).await.unwrap(),
+        Some(bob.clone()),
+        "a refused change changes nothing"
+    );
+    // Setting the same external id on its own contact again is not a conflict.
+    let again = s
+        .update_contact(
+            ws.id,
+            alice.id,
+            ContactChanges {
+                external_id: Some("user-1".to_owned()),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, verified);
+
+    // The same external id in another workspace is another person.
+    let carol = s
+        .update_contact(
+            other_ws.id,
+            carol.id,
+            ContactChanges {
+                external_id: Some("user-1".to_owned()),
+                verified: Some(true),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.contact_by_external_id(other_ws.id, "user-1")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(carol.id)
+    );
+    assert_eq!(
+        s.contact_by_external_id(ws.id, "user-1")
+            .await
+            .unwrap()
+            .map(|c| c.id),
+        Some(alice.id)
+    );
+    assert_eq!(
+        s.contact_by_external_id(ws.id, "user-2").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.contact_by_external_id(Uuid::now_v7(), "user-1")
+            .await
+            .unwrap(),
+        None
+    );
+    // Many contacts may have no external id.
+    let bob2 = s
+        .update_contact(
+            ws.id,
+            bob.id,
+            ContactChanges {
+                external_id: Some("user-2".to_owned()),
+                ..ContactChanges::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(bob2.external_id.as_deref(), Some("user-2"));
+    let dave = contact(s, &web).await;
+    let erin = contact(s, &web).await;
+    assert_eq!((dave.external_id, erin.external_id), (None, None));
+
+    // Another workspace cannot change a contact; an unknown contact is NotFound.
+    for (workspace_id, contact_id) in [(other_ws.id, alice.id), (ws.id, Uuid::now_v7())] {
+        let got = s
+            .update_contact(
+                workspace_id,
+                contact_id,
+                ContactChanges {
+                    name: Some("Mallory".to_owned()),
+                    ..ContactChanges::default()
+                },
+            )
+            .await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    }
+    assert_eq!(s.contact(ws.id, alice.id).await.unwrap(), Some(verified));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    contacts_update_and_external_ids_are_unique_per_workspace
+        => contacts_update_and_external_ids_are_unique_per_workspace_on_sqlite,
+           contacts_update_and_external_ids_are_unique_per_workspace_on_postgres
+);
+
+async fn further_visitor_sessions_name_the_existing_contact(store: Arc<dyn Store>) {
+    let s = &*store;
+    let ws = workspace(s, "Acme").await;
+    let web = inbox(s, &ws, "Website").await;
+    let first_hash = token();
+    let alice = s
+        .create_visitor(&web, &first_hash, FAR_FUTURE)
+        .await
+        .unwrap();
+    let bob = contact(s, &web).await;
+
+    let second_hash = token();
+    s.create_visitor_session(&alice, &second_hash, 9_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.visitor_session(&second_hash, 8_999).await.unwrap(),
+        Some(VisitorSession {
+            contact_id: alice.id,
+            inbox_id: web.id,
+            workspace_id: ws.id,
+            expires_at: 9_000,
+        })
+    );
+    assert_eq!(
+        s.visitor_session(&second_hash, 9_000).await.unwrap(),
+        None,
+        "expired at expires_at"
+    );
+    // The first session still works, for the same contact.
+    assert_eq!(
+        s.visitor_session(&first_hash, 1)
+            .await
+            .unwrap()
+            .map(|v| v.contact_id),
+        Some(alice.id)
+    );
+    // Sessions for two contacts stay apart.
+    let bobs_hash = token();
+    s.create_visitor_session(&bob, &bobs_hash, FAR_FUTURE)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.visitor_session(&bobs_hash, 1)
+            .await
+            .unwrap()
+            .map(|v| v.contact_id),
+        Some(bob.id)
+    );
+    // A token hash is one session only.
+    let reused = s
+        .create_visitor_session(&bob, &second_hash, FAR_FUTURE)
+        .await;
+    assert!(matches!(reused, Err(StoreError::Conflict(_))), "{reused:?}");
+    assert_eq!(
+        s.visitor_session(&second_hash, 1)
+            .await
+            .unwrap()
+            .map(|v| v.contact_id),
+        Some(alice.id)
+    );
+}
+
+on_both_backends!(
+    #[tokio::test]
+    further_visitor_sessions_name_the_existing_contact
+        => create_visitor_session_then_visitor_session_finds_that_contact_on_sqlite,
+           create_visitor_session_then_visitor_session_finds_that_contact_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 14. Page views
+// ---------------------------------------------------------------------------------------------
+
+fn view(contact: &Contact, n: i64, viewed_at: i64) -> PageView {
+    PageView {
+        contact_id: contact.id,
+        url: format!("https://shop.example/p/{n}"),
+        title: (n % 2 == 0).then(|| format!("Page {n}")),
+        referrer: (n % 3 == 0).then(|| "https://search.example/?q=x".to_owned()),
+        viewed_at,
+    }
+}
+
+async fn page_views_are_newest_first_and_capped_per_contact(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let bob = contact(s, &w.inbox).await;
+    assert!(s.page_views(w.contact.id, 100).await.unwrap().is_empty());
+
+    let mut added = Vec::new();
+    for n in 0..150 {
+        let v = view(&w.contact, n, 1_000 + n);
+        s.add_page_view(&v).await.unwrap();
+        added.push(v);
+    }
+    let bobs = view(&bob, 7, 5_000);
+    s.add_page_view(&bobs).await.unwrap();
+
+    // Only the newest 100 are kept, newest first, every field intact.
+    let got = s.page_views(w.contact.id, 1_000).await.unwrap();
+    let newest: Vec<PageView> = added.iter().rev().take(100).cloned().collect();
+    assert_eq!(got.len(), 100, "capped at 100");
+    assert_eq!(got, newest);
+    assert_eq!(
+        s.page_views(w.contact.id, 3).await.unwrap(),
+        newest[..3].to_vec(),
+        "the limit takes the newest"
+    );
+    assert_eq!(s.page_views(w.contact.id, 0).await.unwrap(), Vec::new());
+
+    // Per contact.
+    assert_eq!(s.page_views(bob.id, 100).await.unwrap(), vec![bobs]);
+    assert!(s.page_views(Uuid::now_v7(), 100).await.unwrap().is_empty());
+
+    // One more pushes the oldest kept one out.
+    let latest = view(&w.contact, 150, 1_150);
+    s.add_page_view(&latest).await.unwrap();
+    let got = s.page_views(w.contact.id, 1_000).await.unwrap();
+    assert_eq!(got.len(), 100);
+    assert_eq!(got[0], latest);
+    assert_eq!(got[99].viewed_at, 1_051);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    page_views_are_newest_first_and_capped_per_contact
+        => page_views_are_newest_first_and_capped_at_100_per_contact_on_sqlite,
+           page_views_are_newest_first_and_capped_at_100_per_contact_on_postgres
+);
+
+/// Views reported within one millisecond share `viewed_at`: the cap must still hold.
+async fn page_view_cap_holds_for_equal_timestamps(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    for n in 0..120 {
+        s.add_page_view(&view(&w.contact, n, 7_000)).await.unwrap();
+    }
+    let got = s.page_views(w.contact.id, 1_000).await.unwrap();
+    assert_eq!(
+        got.len(),
+        100,
+        "the newest 100 are kept, even with equal timestamps"
+    );
+}
+
+on_both_backends!(
+    #[tokio::test]
+    page_view_cap_holds_for_equal_timestamps
+        => page_view_cap_holds_for_views_in_the_same_millisecond_on_sqlite,
+           page_view_cap_holds_for_views_in_the_same_millisecond_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 15. Conversation status and assignee
+// ---------------------------------------------------------------------------------------------
+
+async fn conversation_status_and_assignee_change_within_the_workspace(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let elsewhere = world(s).await;
+    assert_eq!(c.status, ConversationStatus::Open);
+    assert_eq!(c.assignee_id, None);
+    tick().await;
+
+    // Status alone.
+    let resolved = s
+        .update_conversation(w.ws.id, c.id, Some(ConversationStatus::Resolved), None)
+        .await
+        .unwrap();
+    assert_eq!(resolved.status, ConversationStatus::Resolved);
+    assert_eq!(resolved.assignee_id, None);
+    assert_eq!((resolved.id, resolved.last_seq), (c.id, c.last_seq));
+    assert!(
+        resolved.updated_at > c.updated_at,
+        "a change moves updated_at"
+    );
+    assert_eq!(
+        s.conversation(w.ws.id, c.id).await.unwrap(),
+        Some(resolved.clone())
+    );
+    assert_eq!(
+        ids(&s
+            .list_conversations(&ConversationFilter {
+                status: Some(ConversationStatus::Resolved),
+                ..filter(&w.ws)
+            })
+            .await
+            .unwrap()),
+        [c.id]
+    );
+
+    // Assignee alone: the status stays.
+    let assigned = s
+        .update_conversation(w.ws.id, c.id, None, Some(Some(w.agent.id)))
+        .await
+        .unwrap();
+    assert_eq!(assigned.assignee_id, Some(w.agent.id));
+    assert_eq!(assigned.status, ConversationStatus::Resolved);
+
+    // An agent of another workspace, or no agent at all, cannot be assigned; a refused
+    // change changes nothing, not even the status sent along.
+    for assignee in [elsewhere.agent.id, Uuid::now_v7()] {
+        let got = s
+            .update_conversation(
+                w.ws.id,
+                c.id,
+                Some(ConversationStatus::Pending),
+                Some(Some(assignee)),
+            )
+            .await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    }
+    let now = s.conversation(w.ws.id, c.id).await.unwrap().unwrap();
+    assert_eq!(now.assignee_id, Some(w.agent.id));
+    assert_eq!(now.status, ConversationStatus::Resolved);
+
+    // Another workspace cannot change it; an unknown conversation is NotFound.
+    for (workspace_id, id) in [(elsewhere.ws.id, c.id), (w.ws.id, Uuid::now_v7())] {
+        let got = s
+            .update_conversation(workspace_id, id, Some(ConversationStatus::Snoozed), None)
+            .await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+        let got = s
+            .update_conversation(workspace_id, id, None, Some(None))
+            .await;
+        assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    }
+    let got = s
+        .update_conversation(elsewhere.ws.id, c.id, None, Some(Some(elsewhere.agent.id)))
+        .await;
+    assert!(matches!(got, Err(StoreError::NotFound)), "{got:?}");
+    assert_eq!(
+        s.conversation(w.ws.id, c.id).await.unwrap(),
+        Some(now.clone())
+    );
+    assert_eq!(
+        s.conversation(elsewhere.ws.id, elsewhere.conversation.id)
+            .await
+            .unwrap(),
+        Some(elsewhere.conversation.clone()),
+        "the other workspace's conversation is untouched"
+    );
+
+    // Both at once; then None unassigns.
+    let both = s
+        .update_conversation(
+            w.ws.id,
+            c.id,
+            Some(ConversationStatus::Open),
+            Some(Some(w.agent.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (both.status, both.assignee_id),
+        (ConversationStatus::Open, Some(w.agent.id))
+    );
+    let unassigned = s
+        .update_conversation(w.ws.id, c.id, None, Some(None))
+        .await
+        .unwrap();
+    assert_eq!(unassigned.assignee_id, None);
+    assert_eq!(unassigned.status, ConversationStatus::Open);
+    // Nothing asked, nothing changed.
+    let same = s
+        .update_conversation(w.ws.id, c.id, None, None)
+        .await
+        .unwrap();
+    assert_eq!(same, unassigned);
+    assert_eq!(s.conversation(w.ws.id, c.id).await.unwrap(), Some(same));
+}
+
+on_both_backends!(
+    #[tokio::test]
+    conversation_status_and_assignee_change_within_the_workspace
+        => conversation_status_and_assignee_change_within_the_workspace_on_sqlite,
+           conversation_status_and_assignee_change_within_the_workspace_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 16. Delivery and read receipts
+// ---------------------------------------------------------------------------------------------
+
+async fn receipts_move_forward_only(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let r = |agent_delivered, agent_read, contact_delivered, contact_read| Receipts {
+        agent_delivered,
+        agent_read,
+        contact_delivered,
+        contact_read,
+    };
+    use ReceiptStatus::{Delivered, Read};
+    use Side::{Agent as A, Contact as C};
+
+    // Nothing to receive yet.
+    assert_eq!(s.record_receipt(c.id, A, Delivered, 1).await.unwrap(), None);
+    for i in 1..=5 {
+        append(
+            s,
+            record(
+                c,
+                by_contact(&w.contact),
+                MessageKind::Text,
+                &format!("m{i}"),
+                "x",
+            ),
+        )
+        .await;
+    }
+
+    let steps: [(Side, ReceiptStatus, i64, Option<Receipts>); 16] = [
+        (A, Delivered, 2, Some(r(2, 0, 0, 0))),
+        (A, Delivered, 2, None), // the same again
+        (A, Delivered, 1, None), // backwards
+        (A, Delivered, 6, None), // beyond last_seq
+        (A, Delivered, 0, None),
+        (A, Delivered, -3, None),
+        (A, Read, 4, Some(r(4, 4, 0, 0))), // read raises delivered
+        (A, Delivered, 3, None),
+        (A, Read, 3, None),
+        (A, Read, 6, None),
+        (A, Delivered, 5, Some(r(5, 4, 0, 0))),
+        (A, Read, 5, Some(r(5, 5, 0, 0))),
+        (C, Delivered, 5, Some(r(5, 5, 5, 0))), // the sides are independent
+        (C, Read, 3, Some(r(5, 5, 5, 3))),      // read never lowers delivered
+        (C, Read, 3, None),
+        (C, Read, 5, Some(r(5, 5, 5, 5))),
+    ];
+    for (i, (side, status, seq, expected)) in steps.into_iter().enumerate() {
+        let got = s.record_receipt(c.id, side, status, seq).await.unwrap();
+        assert_eq!(got, expected, "step {i}: {side:?} {status:?} {seq}");
+    }
+    let stored = s.conversation(w.ws.id, c.id).await.unwrap().unwrap();
+    assert_eq!(stored.receipts, r(5, 5, 5, 5));
+    assert_eq!(stored.last_seq, 5);
+
+    // Another conversation's receipts are its own; an unknown conversation records nothing.
+    let other = conversation(s, &contact(s, &w.inbox).await).await;
+    append(
+        s,
+        record(&other, by_agent(&w.agent), MessageKind::Text, "o1", "x"),
+    )
+    .await;
+    assert_eq!(
+        s.record_receipt(other.id, C, Read, 1).await.unwrap(),
+        Some(r(0, 0, 1, 1))
+    );
+    assert_eq!(
+        s.conversation(w.ws.id, c.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .receipts,
+        r(5, 5, 5, 5)
+    );
+    assert_eq!(
+        s.record_receipt(Uuid::now_v7(), A, Read, 1).await.unwrap(),
+        None
+    );
+}
+
+on_both_backends!(
+    #[tokio::test]
+    receipts_move_forward_only
+        => receipts_move_forward_only_and_never_past_last_seq_on_sqlite,
+           receipts_move_forward_only_and_never_past_last_seq_on_postgres
+);
+
+// ---------------------------------------------------------------------------------------------
+// 17. Attachments
+// ---------------------------------------------------------------------------------------------
+
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
+fn new_attachment(
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    uploader: &Contact,
+    data: Vec<u8>,
+) -> NewAttachment {
+    NewAttachment {
+        workspace_id,
+        conversation_id,
+        uploader_kind: AuthorKind::Contact,
+        uploader_id: uploader.id,
+        name: "screen shot é.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        data,
+    }
+}
+
+fn assert_same_record(got: &AttachmentRecord, expected: &AttachmentRecord) {
+    assert_eq!(got.attachment, expected.attachment);
+    assert_eq!(got.conversation_id, expected.conversation_id);
+    assert_eq!(got.uploader_kind, expected.uploader_kind);
+    assert_eq!(got.uploader_id, expected.uploader_id);
+}
+
+async fn attachments_round_trip_and_are_scoped(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let elsewhere = world(s).await;
+
+    let png = s
+        .create_attachment(new_attachment(
+            w.ws.id,
+            w.conversation.id,
+            &w.contact,
+            PNG.to_vec(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(png.attachment.name, "screen shot é.png");
+    assert_eq!(png.attachment.content_type, "image/png");
+    assert_eq!(png.attachment.size, PNG.len() as i64);
+    assert_eq!(png.conversation_id, w.conversation.id);
+    assert_eq!(png.uploader_kind, AuthorKind::Contact);
+    assert_eq!(png.uploader_id, w.contact.id);
+    let found = s
+        .attachment(w.ws.id, png.attachment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_same_record(&found, &png);
+    assert_eq!(
+        s.attachment_data(w.ws.id, png.attachment.id)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(PNG)
+    );
+
+    // A 1 MiB blob with every byte value (NUL and invalid UTF-8 included), by an agent.
+    let blob: Vec<u8> = (0..1024 * 1024).map(|i: u32| (i % 251) as u8).collect();
+    let big = s
+        .create_attachment(NewAttachment {
+            uploader_kind: AuthorKind::Agent,
+            uploader_id: w.agent.id,
+            name: "dump.bin".to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            ..new_attachment(w.ws.id, w.conversation.id, &w.contact, blob.clone())
+        })
+        .await
+        .unwrap();
+    assert_eq!(big.attachment.size, 1024 * 1024);
+    assert_eq!(big.uploader_kind, AuthorKind::Agent);
+    assert_eq!(big.uploader_id, w.agent.id);
+    assert_same_record(
+        &s.attachment(w.ws.id, big.attachment.id)
+            .await
+            .unwrap()
+            .unwrap(),
+        &big,
+    );
+    let data = s
+        .attachment_data(w.ws.id, big.attachment.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(data == blob, "the 1 MiB blob comes back byte for byte");
+    assert_ne!(png.attachment.id, big.attachment.id);
+
+    // Read through its own workspace only.
+    for id in [png.attachment.id, big.attachment.id] {
+        assert!(s.attachment(elsewhere.ws.id, id).await.unwrap().is_none());
+        assert!(s
+            .attachment_data(elsewhere.ws.id, id)
+            .await
+            .unwrap()
+            .is_none());
+    }
+    assert!(s
+        .attachment(w.ws.id, Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .attachment_data(w.ws.id, Uuid::now_v7())
+        .await
+        .unwrap()
+        .is_none());
+
+    // Created only in a conversation of the named workspace.
+    let refused = [
+        (elsewhere.ws.id, w.conversation.id),
+        (w.ws.id, elsewhere.conversation.id),
+        (w.ws.id, Uuid::now_v7()),
+    ];
+    for (workspace_id, conversation_id) in refused {
+        let got = s
+            .create_attachment(new_attachment(
+                workspace_id,
+                conversation_id,
+                &w.contact,
+                PNG.to_vec(),
+            ))
+            .await;
+        assert!(
+            matches!(got, Err(StoreError::NotFound)),
+            "{workspace_id} {conversation_id}: {:?}",
+            got.map(|r| r.attachment)
+        );
+    }
+}
+
+on_both_backends!(
+    #[tokio::test]
+    attachments_round_trip_and_are_scoped
+        => attachments_round_trip_byte_for_byte_and_are_scoped_to_their_workspace_on_sqlite,
+           attachments_round_trip_byte_for_byte_and_are_scoped_to_their_workspace_on_postgres
+);
+
+async fn messages_carry_their_attachment(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let png = s
+        .create_attachment(new_attachment(w.ws.id, c.id, &w.contact, PNG.to_vec()))
+        .await
+        .unwrap();
+    let expected = Attachment {
+        id: png.attachment.id,
+        name: "screen shot é.png".to_owned(),
+        content_type: "image/png".to_owned(),
+        size: PNG.len() as i64,
+    };
+
+    let plain = append(
+        s,
+        record(c, by_contact(&w.contact), MessageKind::Text, "m1", "hello"),
+    )
+    .await;
+    let with_file = NewMessageRecord {
+        body: MessageBody::caption(String::new(), 10_000).unwrap(),
+        attachment: Some(png.attachment.clone()),
+        ..record(c, by_contact(&w.contact), MessageKind::Text, "m2", "unused")
+    };
+    let sent = append(s, with_file.clone()).await;
+    assert_eq!(sent.message.attachment.as_ref(), Some(&expected));
+    assert_eq!(sent.message.body, "");
+    assert_eq!(plain.message.attachment, None);
+
+    // Read back by agents and visitors, forwards and backwards.
+    for audience in [Audience::Agent, Audience::Visitor] {
+        let after = s.messages_after(c.id, 0, 100, audience).await.unwrap();
+        assert_eq!(after, vec![plain.message.clone(), sent.message.clone()]);
+        let before = s
+            .messages_before(c.id, i64::MAX, 100, audience)
+            .await
+            .unwrap();
+        assert_eq!(before, after);
+    }
+    // A retry returns the stored message, attachment included.
+    let retry = append(s, with_file).await;
+    assert!(retry.duplicate);
+    assert_eq!(retry.message, sent.message);
+}
+
+/// An attachment is visible to the contact once it is in a message they can see: not while
+/// only uploaded, not when only in a private note.
+async fn attachments_become_visible_to_the_contact_when_sent(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let by_agent_upload = |name: &str| NewAttachment {
+        uploader_kind: AuthorKind::Agent,
+        uploader_id: w.agent.id,
+        name: name.to_owned(),
+        ..new_attachment(w.ws.id, c.id, &w.contact, PNG.to_vec())
+    };
+    let visible = |id: Uuid| async move {
+        s.attachment(w.ws.id, id)
+            .await
+            .unwrap()
+            .expect("attachment exists")
+            .visible_to_contact
+    };
+    let sent = s
+        .create_attachment(by_agent_upload("sent.png"))
+        .await
+        .unwrap();
+    let noted = s
+        .create_attachment(by_agent_upload("noted.png"))
+        .await
+        .unwrap();
+    assert!(!sent.visible_to_contact, "only uploaded");
+    assert!(!visible(sent.attachment.id).await);
+
+    let with = |kind, id: &str, attachment: &AttachmentRecord| NewMessageRecord {
+        body: MessageBody::caption(String::new(), 10_000).unwrap(),
+        attachment: Some(attachment.attachment.clone()),
+        ..record(c, by_agent(&w.agent), kind, id, "unused")
+    };
+    append(s, with(MessageKind::Note, "n1", &noted)).await;
+    assert!(
+        !visible(noted.attachment.id).await,
+        "in a private note only"
+    );
+    append(s, with(MessageKind::Text, "t1", &sent)).await;
+    assert!(visible(sent.attachment.id).await, "sent in a text message");
+    assert!(!visible(noted.attachment.id).await);
+    // Once also sent openly, the noted one is visible too.
+    append(s, with(MessageKind::Text, "t2", &noted)).await;
+    assert!(visible(noted.attachment.id).await);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    attachments_become_visible_to_the_contact_when_sent
+        => attachments_become_visible_to_the_contact_when_sent_in_a_non_note_message_on_sqlite,
+           attachments_become_visible_to_the_contact_when_sent_in_a_non_note_message_on_postgres
+);
+
+on_both_backends!(
+    #[tokio::test]
+    messages_carry_their_attachment
+        => a_message_appended_with_an_attachment_returns_it_in_messages_after_on_sqlite,
+           a_message_appended_with_an_attachment_returns_it_in_messages_after_on_postgres
+);

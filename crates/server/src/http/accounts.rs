@@ -335,8 +335,12 @@ pub async fn update_inbox(
         settings.away_message = text(a, "away_message")?;
     }
     if let Some(fields) = req.prechat_fields {
-        if fields.len() > 10 || fields.iter().any(|f| f.key.is_empty() || f.key.len() > 64 || f.label.trim().is_empty()) {
-            return Err(bad("up to 10 pre-chat fields, each with a key (1-64 characters) and a label"));
+        if fields.len() > 10 || fields.iter().any(|f| {
+            !(1..=64).contains(&f.key.len())
+                || !f.key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                || f.label.trim().is_empty()
+        }) {
+            return Err(bad("up to 10 pre-chat fields, each with a key (1-64 of A-Z, a-z, 0-9, '_', '.', '-') and a label"));
         }
         settings.prechat_fields = fields;
     }

@@ -3,7 +3,11 @@
 //! `LIVEDESK_TEST_POSTGRES_URL` is set) and talks to it over real sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod accounts;
+mod crash;
 mod helpers;
+mod ops;
+mod tls;
 
 mod bad_input;
 mod isolation;
@@ -11,3 +15,4 @@ mod limits;
 mod delivery;
 mod idempotency;
 mod resume;
+mod widget_api;

@@ -30,6 +30,7 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_conversation ON attachments (conversation_id);
 
 CREATE TABLE page_views (
+    id BIGSERIAL PRIMARY KEY,
     contact_id UUID NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     viewed_at BIGINT NOT NULL,
     url TEXT NOT NULL,

@@ -30,6 +30,7 @@ CREATE TABLE attachments (
 CREATE INDEX attachments_conversation ON attachments (conversation_id);
 
 CREATE TABLE page_views (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     contact_id BLOB NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
     viewed_at INTEGER NOT NULL,
     url TEXT NOT NULL,

@@ -1,0 +1,428 @@
+//! Durability across process death: what was acked survives `kill -9`, and a restarted server
+//! lets clients resume from their cursors with no gap.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+use uuid::Uuid;
+
+use crate::helpers::{spawn_with, ws_connect, Backend, Database, WsClient, PASSWORD};
+
+const ADMIN_EMAIL: &str = "crash-admin@example.com";
+
+/// The `livedesk` binary as a child process, started with a clean `LIVEDESK_*` environment
+/// (the test runner's own `LIVEDESK_TEST_POSTGRES_URL` would otherwise be read as an unknown
+/// configuration key) and a message rate high enough for a pipelined burst.
+struct Child {
+    process: tokio::process::Child,
+    addr: SocketAddr,
+}
+
+fn livedesk(db: &Database) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("LIVEDESK_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.arg("--data-dir").arg(db.dir.path());
+    if let Some(url) = &db.url {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd.env("NO_COLOR", "1").kill_on_drop(true);
+    cmd
+}
+
+impl Child {
+    async fn start(db: &Database) -> Child {
+        let mut cmd = livedesk(db);
+        cmd.arg("serve")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .env("LIVEDESK_LOG_FORMAT", "text")
+            .env("LIVEDESK_LIMITS__MESSAGES", "10000/s")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut process = cmd.spawn().unwrap();
+        let stderr = process.stderr.take().unwrap();
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut log = String::new();
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if let Some(rest) = line.split("serving on http://").nth(1) {
+                    let addr = rest.split_whitespace().next().unwrap();
+                    return addr.parse::<SocketAddr>().unwrap();
+                }
+                log.push_str(&line);
+                log.push('\n');
+            }
+            panic!("server exited before serving:\n{log}");
+        })
+        .await
+        .expect("server started within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Child { process, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn ws_url(&self) -> String {
+        format!("ws://{}/ws/v1", self.addr)
+    }
+
+    /// SIGKILL: no chance to flush or clean up.
+    async fn kill_9(&mut self) {
+        self.process.start_kill().unwrap();
+        let status = self.process.wait().await.unwrap();
+        assert!(!status.success(), "the server was killed, not stopped");
+    }
+}
+
+/// `livedesk admin create --password-stdin` against the test's database.
+async fn create_admin_with_cli(db: &Database) {
+    let mut cmd = livedesk(db);
+    cmd.args([
+        "admin",
+        "create",
+        "--email",
+        ADMIN_EMAIL,
+        "--password-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .await
+        .unwrap();
+    drop(stdin);
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("admin create finished within 60 s")
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "admin create failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains(ADMIN_EMAIL), "{stdout}");
+    assert!(!stdout.contains("password:"), "no password is generated");
+}
+
+/// Everything a crash test needs, created over HTTP against the child.
+struct World {
+    admin_token: String,
+    visitor_token: String,
+    conversation: Uuid,
+}
+
+async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut req = http.post(url).json(&body);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.unwrap_or(Value::Null);
+    assert!((200..300).contains(&status), "{status}: {body}");
+    body
+}
+
+async fn build_world(server: &Child, http: &reqwest::Client) -> World {
+    let login = post(
+        http,
+        server.url("/api/v1/auth/login"),
+        None,
+        json!({"email": ADMIN_EMAIL, "password": PASSWORD}),
+    )
+    .await;
+    let admin_token = login["token"].as_str().unwrap().to_owned();
+    let inbox = post(
+        http,
+        server.url("/api/v1/inboxes"),
+        Some(&admin_token),
+        json!({"name": "Website", "allowed_origins": []}),
+    )
+    .await;
+    let visitor = post(
+        http,
+        server.url("/api/v1/widget/sessions"),
+        None,
+        json!({"inbox_id": inbox["id"]}),
+    )
+    .await;
+    let visitor_token = visitor["visitor_token"].as_str().unwrap().to_owned();
+    let conversation = post(
+        http,
+        server.url("/api/v1/conversations"),
+        Some(&visitor_token),
+        json!({}),
+    )
+    .await;
+    World {
+        admin_token,
+        visitor_token,
+        conversation: conversation["id"].as_str().unwrap().parse().unwrap(),
+    }
+}
+
+/// Every message of the conversation, as the admin reads it over REST.
+async fn stored_messages(
+    server: &Child,
+    http: &reqwest::Client,
+    world: &World,
+) -> BTreeMap<String, (i64, String)> {
+    let res = http
+        .get(server.url(&format!(
+            "/api/v1/conversations/{}/messages?after_seq=0&limit=500",
+            world.conversation
+        )))
+        .bearer_auth(&world.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["client_msg_id"].as_str()?.to_owned(),
+                (
+                    m["seq"].as_i64().unwrap(),
+                    m["id"].as_str().unwrap().to_owned(),
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// Sends `n` messages without waiting, kills the server the moment the last ack arrives, and
+/// checks after a restart that every acked message is stored as acked.
+async fn acked_messages_survive_kill_9(backend: Backend, n: usize) {
+    let Some(db) = Database::new(backend).await else {
+        return;
+    };
+    create_admin_with_cli(&db).await;
+    let mut server = Child::start(&db).await;
+    let http = reqwest::Client::new();
+    let world = build_world(&server, &http).await;
+
+    let mut ws = ws_connect(&server.ws_url(), None).await.unwrap();
+    ws.hello(&world.visitor_token, &[]).await;
+    let ids: Vec<String> = (0..n).map(|i| format!("crash-{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        ws.send_message(
+            world.conversation,
+            id,
+            &format!("message {i} before the crash"),
+        )
+        .await;
+    }
+    let mut acked: BTreeMap<String, (i64, String)> = BTreeMap::new();
+    while acked.len() < n {
+        let ack = ws.expect("ack").await;
+        assert_eq!(ack["duplicate"], false, "{ack}");
+        acked.insert(
+            ack["client_msg_id"].as_str().unwrap().to_owned(),
+            (
+                ack["seq"].as_i64().unwrap(),
+                ack["message_id"].as_str().unwrap().to_owned(),
+            ),
+        );
+    }
+    // Right after the last ack: no graceful anything.
+    server.kill_9().await;
+    drop(ws);
+
+    let server = Child::start(&db).await;
+    let stored = stored_messages(&server, &http, &world).await;
+    assert_eq!(stored, acked, "every acked message, with its seq and id");
+
+    // A client that never saw the ack retries: same message, not a second one.
+    let mut ws = ws_connect(&server.ws_url(), None).await.unwrap();
+    ws.hello(&world.visitor_token, &[]).await;
+    for id in [&ids[0], &ids[n - 1]] {
+        ws.send_message(world.conversation, id, "retried after the crash")
+            .await;
+        let ack = ws.expect("ack").await;
+        assert_eq!(ack["client_msg_id"], id.as_str());
+        assert_eq!(ack["duplicate"], true, "{ack}");
+        assert_eq!(ack["seq"], acked[id].0);
+        assert_eq!(ack["message_id"], acked[id].1.as_str());
+    }
+    // And over REST.
+    let res = http
+        .post(server.url(&format!(
+            "/api/v1/conversations/{}/messages",
+            world.conversation
+        )))
+        .bearer_auth(&world.visitor_token)
+        .json(&json!({"client_msg_id": ids[n - 1], "body": "retried over REST"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let ack: Value = res.json().await.unwrap();
+    assert_eq!(ack["duplicate"], true);
+    assert_eq!(ack["seq"], acked[&ids[n - 1]].0);
+    assert_eq!(ack["message_id"], acked[&ids[n - 1]].1.as_str());
+    let after = stored_messages(&server, &http, &world).await;
+    assert_eq!(after.len(), n, "the retries stored nothing new");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_acked_to_its_sender_survives_kill_9_right_after_the_ack_on_sqlite() {
+    acked_messages_survive_kill_9(Backend::Sqlite, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_acked_to_its_sender_survives_kill_9_right_after_the_ack_on_postgres() {
+    acked_messages_survive_kill_9(Backend::Postgres, 1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_burst_of_50_acked_messages_all_survive_kill_9_on_sqlite() {
+    acked_messages_survive_kill_9(Backend::Sqlite, 50).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_burst_of_50_acked_messages_all_survive_kill_9_on_postgres() {
+    acked_messages_survive_kill_9(Backend::Postgres, 50).await;
+}
+
+/// The seqs of `message.created` frames of `conversation` a client received, in order.
+fn seqs_seen(ws: &WsClient, conversation: Uuid) -> Vec<i64> {
+    ws.received
+        .iter()
+        .filter(|v| {
+            v["type"] == "message.created"
+                && v["message"]["conversation_id"] == conversation.to_string()
+        })
+        .map(|v| v["message"]["seq"].as_i64().unwrap())
+        .collect()
+}
+
+/// Sends and waits for the ack; returns the seq.
+async fn say(ws: &mut WsClient, conversation: Uuid, id: &str) -> i64 {
+    let frame_id = ws
+        .send_message(conversation, id, &format!("say {id}"))
+        .await;
+    let ack = ws.expect("ack").await;
+    assert_eq!(ack["id"], frame_id.as_str());
+    assert_eq!(ack["duplicate"], false);
+    ack["seq"].as_i64().unwrap()
+}
+
+/// Reads until `message.created` of `conversation` with `seq` arrived.
+async fn until_seq(ws: &mut WsClient, conversation: Uuid, seq: i64) {
+    while !seqs_seen(ws, conversation).contains(&seq) {
+        let v = ws.next().await;
+        assert_ne!(v["type"], "__close", "closed while waiting for seq {seq}");
+    }
+}
+
+async fn restart_without_gap(backend: Backend) {
+    let Some(db) = Database::new(backend).await else {
+        return;
+    };
+    let app = spawn_with(db.config()).await;
+    let scene = app.scene().await;
+    let conv = scene.conversation;
+    let mut visitor = WsClient::open(&app, &scene.visitor.token).await;
+    let mut agent = WsClient::open(&app, &scene.agent.token).await;
+
+    // Before the restart: both sides talk.
+    let mut last = 0;
+    for i in 0..3 {
+        last = say(&mut visitor, conv, &format!("v-before-{i}")).await;
+        last = last.max(say(&mut agent, conv, &format!("a-before-{i}")).await);
+    }
+    until_seq(&mut visitor, conv, last).await;
+    until_seq(&mut agent, conv, last).await;
+
+    // A graceful stop tells both sockets to come back (1012).
+    let (visitor_code, agent_code, ()) =
+        tokio::join!(visitor.expect_close(), agent.expect_close(), app.stop());
+    assert_eq!(visitor_code, 1012, "visitor socket close code");
+    assert_eq!(agent_code, 1012, "agent socket close code");
+    let visitor_cursor = *seqs_seen(&visitor, conv).last().unwrap();
+    let agent_cursor = *seqs_seen(&agent, conv).last().unwrap();
+    let mut visitor_seen = seqs_seen(&visitor, conv);
+    let mut agent_seen = seqs_seen(&agent, conv);
+
+    // Same data dir (or database), new process state.
+    let app = spawn_with(db.config()).await;
+
+    // The agent comes back first and writes while the visitor is still away.
+    let mut agent = ws_connect(&app.ws_url(), None).await.unwrap();
+    agent
+        .hello(&scene.agent.token, &[(conv, agent_cursor)])
+        .await;
+    let resumed = agent.expect("resumed").await;
+    assert_eq!(resumed["conversation_id"], conv.to_string());
+    assert_eq!(resumed["recovered"], true, "{resumed}");
+    assert_eq!(resumed["last_seq"], agent_cursor);
+    for i in 0..2 {
+        last = say(&mut agent, conv, &format!("a-while-away-{i}")).await;
+    }
+
+    // The visitor resumes: the missed messages are replayed, then it is live again.
+    let mut visitor = ws_connect(&app.ws_url(), None).await.unwrap();
+    visitor
+        .hello(&scene.visitor.token, &[(conv, visitor_cursor)])
+        .await;
+    let resumed = visitor.expect("resumed").await;
+    assert_eq!(resumed["recovered"], true, "{resumed}");
+    assert_eq!(resumed["last_seq"], last);
+    for i in 0..2 {
+        last = say(&mut visitor, conv, &format!("v-after-{i}")).await;
+    }
+    last = last.max(say(&mut agent, conv, "a-after").await);
+    until_seq(&mut visitor, conv, last).await;
+    until_seq(&mut agent, conv, last).await;
+
+    visitor_seen.extend(seqs_seen(&visitor, conv));
+    agent_seen.extend(seqs_seen(&agent, conv));
+    let everything: Vec<i64> = (1..=last).collect();
+    assert_eq!(
+        visitor_seen, everything,
+        "visitor: in order, no gap, no duplicate"
+    );
+    assert_eq!(
+        agent_seen, everything,
+        "agent: in order, no gap, no duplicate"
+    );
+    // Nothing further is pending on either socket.
+    for ws in [&mut visitor, &mut agent] {
+        if let Some(v) = ws.next_within(Duration::from_millis(300)).await {
+            assert_ne!(v["type"], "message.created", "unexpected extra frame {v}");
+        }
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restarted_mid_conversation_on_the_same_data_dir_clients_resume_with_no_gap_on_sqlite(
+) {
+    restart_without_gap(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_restarted_mid_conversation_on_the_same_database_clients_resume_with_no_gap_on_postgres(
+) {
+    restart_without_gap(Backend::Postgres).await;
+}
