@@ -33,10 +33,6 @@ pub async fn create_session(
     headers: HeaderMap,
     Json(req): Json<NewWidgetSession>,
 ) -> ApiResult<(StatusCode, axum::Json<WidgetSession>)> {
-    state
-        .widget_limiter
-        .check(&ip)
-        .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let inbox = state
         .store
         .inbox(req.inbox_id)
@@ -78,6 +74,12 @@ pub async fn create_session(
             }
         }
     }
+    // Only new visitors count against the per-address limit: a returning visitor continues
+    // their session on every page view, and many share one address behind a NAT.
+    state
+        .widget_limiter
+        .check(&ip)
+        .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let (token, hash) = auth::new_visitor_token();
     let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
     let contact = state
