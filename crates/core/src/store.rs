@@ -189,7 +189,12 @@ pub trait Store: Send + Sync + 'static {
         name: &DisplayName,
         allowed_origins: &[WebOrigin],
     ) -> StoreResult<Inbox>;
-    async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox>;
+    async fn update_inbox(
+        &self,
+        workspace_id: Uuid,
+        inbox_id: Uuid,
+        changes: InboxChanges,
+    ) -> StoreResult<Inbox>;
     /// The secret identify tokens of this inbox are signed with, if verification is on.
     async fn inbox_identity_secret(&self, inbox_id: Uuid) -> StoreResult<Option<String>>;
     /// Looks an inbox up by its public id alone (the widget knows nothing else).
@@ -210,10 +215,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<VisitorSession>>;
     async fn contact(&self, workspace_id: Uuid, contact_id: Uuid) -> StoreResult<Option<Contact>>;
     /// `Conflict` when another contact of the workspace has the external id.
-    async fn update_contact(&self, workspace_id: Uuid, contact_id: Uuid, changes: ContactChanges) -> StoreResult<Contact>;
-    async fn contact_by_external_id(&self, workspace_id: Uuid, external_id: &str) -> StoreResult<Option<Contact>>;
+    async fn update_contact(
+        &self,
+        workspace_id: Uuid,
+        contact_id: Uuid,
+        changes: ContactChanges,
+    ) -> StoreResult<Contact>;
+    async fn contact_by_external_id(
+        &self,
+        workspace_id: Uuid,
+        external_id: &str,
+    ) -> StoreResult<Option<Contact>>;
     /// A further visitor session for an existing contact (after a verified identify).
-    async fn create_visitor_session(&self, contact: &Contact, token_hash: &[u8], expires_at: Millis) -> StoreResult<()>;
+    async fn create_visitor_session(
+        &self,
+        contact: &Contact,
+        token_hash: &[u8],
+        expires_at: Millis,
+    ) -> StoreResult<()>;
     /// Appends to the contact's page history (the newest 100 are kept).
     async fn add_page_view(&self, view: &PageView) -> StoreResult<()>;
     /// Newest first.
@@ -255,7 +274,11 @@ pub trait Store: Send + Sync + 'static {
     /// `NotFound` when the conversation is not in the workspace.
     async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended>;
     async fn create_attachment(&self, new: NewAttachment) -> StoreResult<AttachmentRecord>;
-    async fn attachment(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<AttachmentRecord>>;
+    async fn attachment(
+        &self,
+        workspace_id: Uuid,
+        id: Uuid,
+    ) -> StoreResult<Option<AttachmentRecord>>;
     async fn attachment_data(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Vec<u8>>>;
     /// Messages with `seq > after_seq`, ascending, at most `limit`. Takes no workspace: the
     /// caller has loaded the conversation through its workspace first.

@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use crate::frames::SendKind;
 use crate::model::{
-    Agent, Conversation, ConversationStatus, Message, Millis, PrechatField, Role, VisitorConversation,
-    VisitorMessage, WidgetPosition,
+    Agent, Conversation, ConversationStatus, Message, Millis, PrechatField, Role,
+    VisitorConversation, VisitorMessage, WidgetPosition,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -212,14 +212,19 @@ pub struct UpdateConversation {
 mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<T: Serialize, S: Serializer>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match v {
             Some(inner) => inner.serialize(s),
             None => s.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }

@@ -206,14 +206,21 @@ pub fn own_origins(state: &SharedState, peer: Option<IpAddr>, headers: &HeaderMa
         origins.push(url.trim_end_matches('/').to_ascii_lowercase());
     }
     if let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) {
-        let scheme = if is_https(state, peer, headers) { "https" } else { "http" };
+        let scheme = if is_https(state, peer, headers) {
+            "https"
+        } else {
+            "http"
+        };
         origins.push(format!("{scheme}://{}", host.to_ascii_lowercase()));
     }
     origins
 }
 
 fn peer_of(parts: &Parts) -> Option<IpAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 pub fn origin(headers: &HeaderMap) -> Option<String> {
@@ -289,7 +296,8 @@ impl FromRequestParts<SharedState> for ClientIp {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Self> {
-        let peer = peer_of(parts).ok_or_else(|| ApiError::internal("no peer address on the request"))?;
+        let peer =
+            peer_of(parts).ok_or_else(|| ApiError::internal("no peer address on the request"))?;
         Ok(ClientIp(client_ip(state, peer, &parts.headers)))
     }
 }

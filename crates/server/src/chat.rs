@@ -2,11 +2,11 @@
 //! their input, call these, and encode the result.
 
 use livedesk_core::store::{Audience, NewMessageRecord};
-use livedesk_protocol::model::{PageView, ReceiptStatus, Side};
-use livedesk_protocol::ErrorCode;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::frames::{Ack, SendKind};
 use livedesk_protocol::model::{Author, AuthorKind, Conversation, Message, MessageKind};
+use livedesk_protocol::model::{PageView, ReceiptStatus, Side};
+use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -64,7 +64,12 @@ pub async fn send_message(
     outgoing: Outgoing,
     source: &'static str,
 ) -> ApiResult<Ack> {
-    let Outgoing { client_msg_id, body, kind, attachment_id } = outgoing;
+    let Outgoing {
+        client_msg_id,
+        body,
+        kind,
+        attachment_id,
+    } = outgoing;
     let client_msg_id = ClientMsgId::parse(client_msg_id)?;
     let max_chars = state.config.limits.max_message_chars;
     let author = author_of(caller);
@@ -80,7 +85,12 @@ pub async fn send_message(
                         && r.uploader_kind == author.kind
                         && Some(r.uploader_id) == author.id
                 })
-                .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such attachment of yours in this conversation"))?;
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::NotFound,
+                        "no such attachment of yours in this conversation",
+                    )
+                })?;
             Some(record.attachment)
         }
     };
@@ -175,7 +185,11 @@ pub async fn receipt(
         Caller::Agent { .. } => Side::Agent,
         Caller::Visitor(_) => Side::Contact,
     };
-    if let Some(receipts) = state.store.record_receipt(conversation.id, side, status, seq).await? {
+    if let Some(receipts) = state
+        .store
+        .record_receipt(conversation.id, side, status, seq)
+        .await?
+    {
         events::receipt(state, conversation, side, &receipts);
     }
     Ok(())
@@ -195,7 +209,10 @@ pub async fn page_view(
     let clip = |s: String, n: usize| -> String { s.chars().take(n).collect() };
     let url_ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048;
     if !url_ok {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "url must be an http(s) URL of at most 2048 bytes"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "url must be an http(s) URL of at most 2048 bytes",
+        ));
     }
     let view = PageView {
         contact_id: v.contact_id,

@@ -275,7 +275,9 @@ impl Config {
         // to 6 bytes for control characters; 4 is the common worst case) must fit in a frame
         // and in a request, with room for the rest of the frame.
         let smallest = l.max_frame_bytes.min(l.max_request_bytes);
-        if l.max_message_chars == 0 || l.max_message_chars.saturating_mul(4).saturating_add(512) > smallest {
+        if l.max_message_chars == 0
+            || l.max_message_chars.saturating_mul(4).saturating_add(512) > smallest
+        {
             return err(
                 "limits.max_message_chars",
                 "must be positive, and 4 bytes per character plus 512 must fit in max_frame_bytes and max_request_bytes",
@@ -334,7 +336,10 @@ mod tests {
     #[test]
     fn the_configuration_doc_shows_the_example_as_it_is() {
         let doc = include_str!("../../../docs/configuration.md");
-        assert!(doc.contains(DEFAULT_TOML), "docs/configuration.md is out of date: paste livedesk.example.toml");
+        assert!(
+            doc.contains(DEFAULT_TOML),
+            "docs/configuration.md is out of date: paste livedesk.example.toml"
+        );
     }
 
     #[test]

@@ -130,13 +130,17 @@ pub fn conversation_updated(state: &SharedState, conversation: &Conversation) {
     publish_to_agents(
         state,
         conversation.workspace_id,
-        &ServerFrame::ConversationUpdated { conversation: conversation.clone() },
+        &ServerFrame::ConversationUpdated {
+            conversation: conversation.clone(),
+        },
         None,
     );
     publish_to_visitor(
         state,
         conversation.contact_id,
-        &ServerFrame::ConversationUpdated { conversation: VisitorConversation::from(conversation) },
+        &ServerFrame::ConversationUpdated {
+            conversation: VisitorConversation::from(conversation),
+        },
         None,
     );
 }
@@ -147,18 +151,31 @@ pub fn receipt(state: &SharedState, conversation: &Conversation, side: Side, rec
         Side::Agent => (receipts.agent_delivered, receipts.agent_read),
         Side::Contact => (receipts.contact_delivered, receipts.contact_read),
     };
-    for (status, seq) in [(ReceiptStatus::Delivered, delivered), (ReceiptStatus::Read, read)] {
+    for (status, seq) in [
+        (ReceiptStatus::Delivered, delivered),
+        (ReceiptStatus::Read, read),
+    ] {
         let conversation_id = conversation.id;
         publish_to_agents(
             state,
             conversation.workspace_id,
-            &ServerFrame::Receipt { conversation_id, side, status, seq },
+            &ServerFrame::Receipt {
+                conversation_id,
+                side,
+                status,
+                seq,
+            },
             None,
         );
         publish_to_visitor(
             state,
             conversation.contact_id,
-            &ServerFrame::Receipt { conversation_id, side, status, seq },
+            &ServerFrame::Receipt {
+                conversation_id,
+                side,
+                status,
+                seq,
+            },
             None,
         );
     }

@@ -82,7 +82,10 @@ impl Hub {
     }
 
     pub fn has_subscribers(&self, topic: &Topic) -> bool {
-        self.topics.read().map(|t| t.get(topic).is_some_and(|s| !s.is_empty())).unwrap_or(false)
+        self.topics
+            .read()
+            .map(|t| t.get(topic).is_some_and(|s| !s.is_empty()))
+            .unwrap_or(false)
     }
 
     pub fn subscriber_count(&self) -> usize {

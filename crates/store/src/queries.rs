@@ -8,11 +8,14 @@ pub const INBOX_COLS: &str =
     "id, workspace_id, name, allowed_origins, settings, identity_secret IS NOT NULL AS identity_verification, created_at";
 pub const CONTACT_COLS: &str =
     "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at";
-pub const CONVERSATION_COLS: &str = "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, \
+pub const CONVERSATION_COLS: &str =
+    "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, \
      agent_delivered, agent_read, contact_delivered, contact_read, created_at, updated_at";
-pub const MESSAGE_COLS: &str = "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
+pub const MESSAGE_COLS: &str =
+    "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
      kind, body, attachment, created_at";
-pub const ATTACHMENT_COLS: &str = "id, conversation_id, uploader_kind, uploader_id, name, content_type, size, \
+pub const ATTACHMENT_COLS: &str =
+    "id, conversation_id, uploader_kind, uploader_id, name, content_type, size, \
      EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = attachments.conversation_id \
              AND m.attachment_id = attachments.id AND m.kind <> 'note') AS visible_to_contact";
 

@@ -996,7 +996,10 @@ async fn everything_is_scoped_to_its_workspace(store: Arc<dyn Store>) {
     assert_eq!(s.list_conversations(&filter(&ws_a)).await.unwrap().len(), 3);
     assert_eq!(s.list_conversations(&filter(&ws_b)).await.unwrap().len(), 1);
     // A contact first seen in one inbox may chat in another inbox of its workspace.
-    let elsewhere = s.create_conversation(ws_a.id, inbox_a2.id, alice.id).await.unwrap();
+    let elsewhere = s
+        .create_conversation(ws_a.id, inbox_a2.id, alice.id)
+        .await
+        .unwrap();
     assert_eq!(elsewhere.inbox_id, inbox_a2.id);
 }
 

@@ -3,7 +3,8 @@
 //!
 //! - `conn`: dialing (source addresses spread over 127.0.0.0/8) and the WebSocket handshake;
 //! - `wire`: the frames of both protocols, in and out;
-//! - `session`: the task: commands in, frames out, reconnect and resume, verification.
+//! - `session`: the task: commands in, frames out, reconnect and resume; its `frames` part
+//!   numbers and writes sends and verifies, counts and acknowledges what comes back.
 
 mod conn;
 mod session;

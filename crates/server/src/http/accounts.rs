@@ -10,7 +10,8 @@ use livedesk_core::store::{InboxChanges, NewAgentRecord, NewSession};
 use livedesk_core::values::{DisplayName, Email, NewPassword, WebOrigin};
 use livedesk_protocol::model::{Agent, Inbox, Principal, Role};
 use livedesk_protocol::rest::{
-    ChangePasswordRequest, LoginRequest, LoginResponse, NewAgent, NewInbox, SetupRequest, UpdateInbox,
+    ChangePasswordRequest, LoginRequest, LoginResponse, NewAgent, NewInbox, SetupRequest,
+    UpdateInbox,
 };
 use livedesk_protocol::ErrorCode;
 
@@ -194,7 +195,9 @@ pub async fn setup(
     let token = {
         let mut guard = state.setup_token.lock().map_err(|_| unavailable())?;
         match guard.as_deref() {
-            Some(expected) if constant_time_eq(expected.as_bytes(), req.token.as_bytes()) => guard.take(),
+            Some(expected) if constant_time_eq(expected.as_bytes(), req.token.as_bytes()) => {
+                guard.take()
+            }
             _ => None,
         }
     }
@@ -312,7 +315,9 @@ pub async fn update_inbox(
     let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
     let mut settings = current.settings.clone();
     if let Some(color) = req.color {
-        let ok = color.len() == 7 && color.starts_with('#') && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
+        let ok = color.len() == 7
+            && color.starts_with('#')
+            && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
         if !ok {
             return Err(bad("color must look like #1f6feb"));
         }
@@ -324,7 +329,9 @@ pub async fn update_inbox(
     let text = |t: String, what: &str| -> ApiResult<Option<String>> {
         match t.trim() {
             "" => Ok(None),
-            s if s.chars().count() > 1000 => Err(bad(&format!("{what} is longer than 1000 characters"))),
+            s if s.chars().count() > 1000 => {
+                Err(bad(&format!("{what} is longer than 1000 characters")))
+            }
             s => Ok(Some(s.to_owned())),
         }
     };
@@ -335,11 +342,16 @@ pub async fn update_inbox(
         settings.away_message = text(a, "away_message")?;
     }
     if let Some(fields) = req.prechat_fields {
-        if fields.len() > 10 || fields.iter().any(|f| {
-            !(1..=64).contains(&f.key.len())
-                || !f.key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-                || f.label.trim().is_empty()
-        }) {
+        if fields.len() > 10
+            || fields.iter().any(|f| {
+                !(1..=64).contains(&f.key.len())
+                    || !f
+                        .key
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+                    || f.label.trim().is_empty()
+            })
+        {
             return Err(bad("up to 10 pre-chat fields, each with a key (1-64 of A-Z, a-z, 0-9, '_', '.', '-') and a label"));
         }
         settings.prechat_fields = fields;
@@ -347,17 +359,28 @@ pub async fn update_inbox(
     let identity_secret = match req.identity_secret {
         None => None,
         Some(s) if s.is_empty() => Some(None),
-        Some(s) if s.len() < 32 => return Err(bad("identity_secret must be at least 32 characters")),
+        Some(s) if s.len() < 32 => {
+            return Err(bad("identity_secret must be at least 32 characters"))
+        }
         Some(s) => Some(Some(s)),
     };
     let changes = InboxChanges {
         name: req.name.map(|n| DisplayName::parse(&n)).transpose()?,
         allowed_origins: req
             .allowed_origins
-            .map(|os| os.iter().map(|o| WebOrigin::parse(o)).collect::<Result<Vec<_>, _>>())
+            .map(|os| {
+                os.iter()
+                    .map(|o| WebOrigin::parse(o))
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .transpose()?,
         settings: Some(settings),
         identity_secret,
     };
-    Ok(axum::Json(state.store.update_inbox(admin.workspace_id, id, changes).await?))
+    Ok(axum::Json(
+        state
+            .store
+            .update_inbox(admin.workspace_id, id, changes)
+            .await?,
+    ))
 }

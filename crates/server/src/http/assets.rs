@@ -38,8 +38,14 @@ fn file(path: &str, headers: &HeaderMap) -> Option<Response> {
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("cross-origin"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("cross-origin"),
+    );
     Some(res)
 }
 
@@ -69,7 +75,11 @@ pub async fn frame(
     Query(q): Query<FrameQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let inbox = state.store.inbox(q.inbox).await?.ok_or_else(ApiError::not_found)?;
+    let inbox = state
+        .store
+        .inbox(q.inbox)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let ancestors = if inbox.allowed_origins.is_empty() {
         "'none'".to_owned()
     } else {
@@ -82,9 +92,15 @@ pub async fn frame(
     );
     let mut res = file("widget/frame.html", &headers).ok_or_else(ApiError::not_found)?;
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin"),
+    );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }

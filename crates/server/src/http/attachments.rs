@@ -57,7 +57,10 @@ pub async fn upload(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 ErrorCode::PayloadTooLarge,
-                format!("the file is larger than {} bytes", limits.max_attachment_bytes),
+                format!(
+                    "the file is larger than {} bytes",
+                    limits.max_attachment_bytes
+                ),
             )
         } else {
             ApiError::new(ErrorCode::InvalidRequest, e.body_text())
@@ -66,16 +69,28 @@ pub async fn upload(
     if data.len() > limits.max_attachment_bytes {
         return Err(ApiError::new(
             ErrorCode::PayloadTooLarge,
-            format!("the file is larger than {} bytes", limits.max_attachment_bytes),
+            format!(
+                "the file is larger than {} bytes",
+                limits.max_attachment_bytes
+            ),
         ));
     }
     if data.is_empty() {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "the file is empty"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "the file is empty",
+        ));
     }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
         .unwrap_or_default();
     if !limits.attachment_types.contains(&content_type) {
         return Err(ApiError::new(
@@ -95,7 +110,11 @@ pub async fn upload(
         .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
         .take(200)
         .collect();
-    let name = if name.trim().is_empty() { "file".to_owned() } else { name };
+    let name = if name.trim().is_empty() {
+        "file".to_owned()
+    } else {
+        name
+    };
     let author = chat::author_of(&caller);
     let record = state
         .store
@@ -148,7 +167,11 @@ pub async fn download(
             }
         })
         .collect();
-    let disposition = if INLINE.contains(&a.content_type.as_str()) { "inline" } else { "attachment" };
+    let disposition = if INLINE.contains(&a.content_type.as_str()) {
+        "inline"
+    } else {
+        "attachment"
+    };
     let mut res = data.into_response();
     let h = res.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&a.content_type) {
@@ -157,7 +180,13 @@ pub async fn download(
     if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{encoded}")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=3600"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
     Ok(res)
 }

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::{ConversationStatus, VisitorConversation, VisitorMessage};
 use livedesk_protocol::rest::{
-    ConversationPage, MessagePage, NewConversation, NewMessage, UpdateConversation, VisitorConversationList,
-    VisitorMessagePage,
+    ConversationPage, MessagePage, NewConversation, NewMessage, UpdateConversation,
+    VisitorConversationList, VisitorMessagePage,
 };
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;

@@ -2,12 +2,12 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::http::header;
-use serde_json::error::Category;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
 use livedesk_protocol::ErrorCode;
 use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 use crate::error::ApiError;
 
@@ -36,7 +36,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(ErrorCode::PayloadTooLarge, "request body is larger than the limit")
+                ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "request body is larger than the limit",
+                )
             } else {
                 ApiError::new(ErrorCode::InvalidRequest, e.body_text())
             }
@@ -56,10 +59,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 ApiError::new(ErrorCode::InvalidJson, "the body is not valid JSON")
             });
         }
-        serde_json::from_slice(&bytes).map(Json).map_err(|e| match e.classify() {
-            Category::Data => ApiError::new(ErrorCode::InvalidRequest, format!("invalid request: {e}")),
-            _ => ApiError::new(ErrorCode::InvalidJson, format!("the body is not valid JSON: {e}")),
-        })
+        serde_json::from_slice(&bytes)
+            .map(Json)
+            .map_err(|e| match e.classify() {
+                Category::Data => {
+                    ApiError::new(ErrorCode::InvalidRequest, format!("invalid request: {e}"))
+                }
+                _ => ApiError::new(
+                    ErrorCode::InvalidJson,
+                    format!("the body is not valid JSON: {e}"),
+                ),
+            })
     }
 }
 

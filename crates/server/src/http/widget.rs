@@ -11,8 +11,8 @@ use livedesk_core::store::ContactChanges;
 use livedesk_core::values::{DisplayName, Email};
 use livedesk_protocol::model::Contact;
 use livedesk_protocol::rest::{
-    IdentifyRequest, IdentifyResponse, NewWidgetSession, UpdateContact, VisitorContact, WidgetConfig,
-    WidgetSession,
+    IdentifyRequest, IdentifyResponse, NewWidgetSession, UpdateContact, VisitorContact,
+    WidgetConfig, WidgetSession,
 };
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;
@@ -42,7 +42,9 @@ pub async fn create_session(
     // widget must both be allowed. The browser enforces the second with the frame's CSP
     // `frame-ancestors`; this check refuses a frame that says it is elsewhere.
     let own = auth::own_origins(&state, Some(peer.ip()), &headers);
-    let allowed = |origin: &str| own.iter().any(|o| o == origin) || inbox.allowed_origins.iter().any(|o| o == origin);
+    let allowed = |origin: &str| {
+        own.iter().any(|o| o == origin) || inbox.allowed_origins.iter().any(|o| o == origin)
+    };
     if let Some(origin) = auth::origin(&headers) {
         if !allowed(&origin) {
             return Err(ApiError::new(
@@ -51,7 +53,11 @@ pub async fn create_session(
             ));
         }
     }
-    if let Some(host) = req.host_origin.as_deref().map(|h| h.trim_end_matches('/').to_ascii_lowercase()) {
+    if let Some(host) = req
+        .host_origin
+        .as_deref()
+        .map(|h| h.trim_end_matches('/').to_ascii_lowercase())
+    {
         if !inbox.allowed_origins.contains(&host) {
             return Err(ApiError::new(
                 ErrorCode::OriginNotAllowed,
@@ -102,10 +108,14 @@ pub async fn config(
     State(state): State<SharedState>,
     Path(inbox_id): Path<Uuid>,
 ) -> ApiResult<axum::Json<WidgetConfig>> {
-    let inbox = state.store.inbox(inbox_id).await?.ok_or_else(ApiError::not_found)?;
-    let agents_online = state
-        .hub
-        .has_subscribers(&Topic::Agents { workspace_id: inbox.workspace_id });
+    let inbox = state
+        .store
+        .inbox(inbox_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let agents_online = state.hub.has_subscribers(&Topic::Agents {
+        workspace_id: inbox.workspace_id,
+    });
     let limits = &state.config.limits;
     let s = inbox.settings;
     Ok(axum::Json(WidgetConfig {
@@ -124,7 +134,13 @@ pub async fn config(
 }
 
 fn visitor_contact(c: Contact) -> VisitorContact {
-    VisitorContact { id: c.id, name: c.name, email: c.email, verified: c.verified, attributes: c.attributes }
+    VisitorContact {
+        id: c.id,
+        name: c.name,
+        email: c.email,
+        verified: c.verified,
+        attributes: c.attributes,
+    }
 }
 
 /// Custom attributes: at most 50 keys of `[A-Za-z0-9_.-]{1,64}`, values strings (≤ 1000
@@ -136,21 +152,31 @@ fn merge_attributes(
     let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why);
     for (key, value) in changes {
         let key_ok = (1..=64).contains(&key.len())
-            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
         if !key_ok {
-            return Err(bad(format!("attribute key '{key}' must be 1-64 of A-Z, a-z, 0-9, '_', '.', '-'")));
+            return Err(bad(format!(
+                "attribute key '{key}' must be 1-64 of A-Z, a-z, 0-9, '_', '.', '-'"
+            )));
         }
         match value {
             Value::Null => {
                 current.remove(&key);
             }
             Value::String(ref s) if s.chars().count() > 1000 => {
-                return Err(bad(format!("attribute '{key}' is longer than 1000 characters")))
+                return Err(bad(format!(
+                    "attribute '{key}' is longer than 1000 characters"
+                )))
             }
             Value::String(_) | Value::Number(_) | Value::Bool(_) => {
                 current.insert(key, value);
             }
-            _ => return Err(bad(format!("attribute '{key}' must be a string, number, boolean or null"))),
+            _ => {
+                return Err(bad(format!(
+                    "attribute '{key}' must be a string, number, boolean or null"
+                )))
+            }
         }
     }
     if current.len() > 50 {
@@ -169,18 +195,41 @@ pub async fn update_contact(
     let Caller::Visitor(v) = &caller else {
         return Err(ApiError::forbidden("this call for agents"));
     };
-    let contact = state.store.contact(v.workspace_id, v.contact_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let contact = state
+        .store
+        .contact(v.workspace_id, v.contact_id)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     if contact.verified && (req.name.is_some() || req.email.is_some()) {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
             "a verified contact's name and email are set by the site, not the visitor",
         ));
     }
-    let name = req.name.map(|n| DisplayName::parse(&n)).transpose()?.map(|n| n.as_str().to_owned());
-    let email = req.email.map(|e| Email::parse(&e)).transpose()?.map(|e| e.as_str().to_owned());
-    let attributes = req.attributes.map(|a| merge_attributes(contact.attributes.clone(), a)).transpose()?;
-    let changes = ContactChanges { name, email, attributes, ..ContactChanges::default() };
-    let contact = state.store.update_contact(v.workspace_id, v.contact_id, changes).await?;
+    let name = req
+        .name
+        .map(|n| DisplayName::parse(&n))
+        .transpose()?
+        .map(|n| n.as_str().to_owned());
+    let email = req
+        .email
+        .map(|e| Email::parse(&e))
+        .transpose()?
+        .map(|e| e.as_str().to_owned());
+    let attributes = req
+        .attributes
+        .map(|a| merge_attributes(contact.attributes.clone(), a))
+        .transpose()?;
+    let changes = ContactChanges {
+        name,
+        email,
+        attributes,
+        ..ContactChanges::default()
+    };
+    let contact = state
+        .store
+        .update_contact(v.workspace_id, v.contact_id, changes)
+        .await?;
     Ok(axum::Json(visitor_contact(contact)))
 }
 
@@ -205,20 +254,47 @@ pub async fn identify(
     let Caller::Visitor(v) = &caller else {
         return Err(ApiError::forbidden("this call for agents"));
     };
-    let secret = state.store.inbox_identity_secret(v.inbox_id).await?.ok_or_else(|| {
-        ApiError::new(ErrorCode::Forbidden, "identity verification is not set up for this inbox")
-    })?;
+    let secret = state
+        .store
+        .inbox_identity_secret(v.inbox_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Forbidden,
+                "identity verification is not set up for this inbox",
+            )
+        })?;
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_required_spec_claims(&["exp", "sub"]);
     validation.leeway = 30;
-    let claims = jsonwebtoken::decode::<IdentityClaims>(&req.token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
-        .map_err(|e| ApiError::new(ErrorCode::Unauthorized, format!("identity token refused: {e}")))?
-        .claims;
+    let claims = jsonwebtoken::decode::<IdentityClaims>(
+        &req.token,
+        &DecodingKey::from_secret(secret.as_bytes()),
+        &validation,
+    )
+    .map_err(|e| {
+        ApiError::new(
+            ErrorCode::Unauthorized,
+            format!("identity token refused: {e}"),
+        )
+    })?
+    .claims;
     if claims.sub.is_empty() || claims.sub.chars().count() > 200 {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "sub must be 1-200 characters"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "sub must be 1-200 characters",
+        ));
     }
-    let name = claims.name.map(|n| DisplayName::parse(&n)).transpose()?.map(|n| n.as_str().to_owned());
-    let email = claims.email.map(|e| Email::parse(&e)).transpose()?.map(|e| e.as_str().to_owned());
+    let name = claims
+        .name
+        .map(|n| DisplayName::parse(&n))
+        .transpose()?
+        .map(|n| n.as_str().to_owned());
+    let email = claims
+        .email
+        .map(|e| Email::parse(&e))
+        .transpose()?
+        .map(|e| e.as_str().to_owned());
     let changes = ContactChanges {
         name,
         email,
@@ -227,36 +303,77 @@ pub async fn identify(
         attributes: None,
     };
     let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
-    let existing = state.store.contact_by_external_id(v.workspace_id, &claims.sub).await?;
-    let current = state.store.contact(v.workspace_id, v.contact_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let existing = state
+        .store
+        .contact_by_external_id(v.workspace_id, &claims.sub)
+        .await?;
+    let current = state
+        .store
+        .contact(v.workspace_id, v.contact_id)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     let response = match existing {
         // This person is known: continue as them, so their history follows.
         Some(known) if known.id != current.id => {
-            let contact = state.store.update_contact(v.workspace_id, known.id, changes).await?;
+            let contact = state
+                .store
+                .update_contact(v.workspace_id, known.id, changes)
+                .await?;
             let (token, hash) = auth::new_visitor_token();
             // The session belongs to this inbox (the widget's socket names it), wherever the
             // contact was first seen.
-            let here = Contact { inbox_id: v.inbox_id, ..contact.clone() };
-            state.store.create_visitor_session(&here, &hash, expires_at).await?;
-            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
+            let here = Contact {
+                inbox_id: v.inbox_id,
+                ..contact.clone()
+            };
+            state
+                .store
+                .create_visitor_session(&here, &hash, expires_at)
+                .await?;
+            IdentifyResponse {
+                contact_id: contact.id,
+                visitor_token: token,
+                verified: true,
+            }
         }
         // The visitor was identified as someone else before (a shared computer, a new login):
         // the new person gets a contact of their own; the other's stays untouched.
         None if current.external_id.is_some() => {
-            let inbox = state.store.inbox(v.inbox_id).await?.ok_or_else(ApiError::unauthorized)?;
+            let inbox = state
+                .store
+                .inbox(v.inbox_id)
+                .await?
+                .ok_or_else(ApiError::unauthorized)?;
             let (token, hash) = auth::new_visitor_token();
-            let contact = state.store.create_visitor(&inbox, &hash, expires_at).await?;
-            let contact = state.store.update_contact(v.workspace_id, contact.id, changes).await?;
-            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
+            let contact = state
+                .store
+                .create_visitor(&inbox, &hash, expires_at)
+                .await?;
+            let contact = state
+                .store
+                .update_contact(v.workspace_id, contact.id, changes)
+                .await?;
+            IdentifyResponse {
+                contact_id: contact.id,
+                visitor_token: token,
+                verified: true,
+            }
         }
         // An anonymous visitor (or the same person again): label this contact.
         _ => {
-            let contact = state.store.update_contact(v.workspace_id, current.id, changes).await?;
+            let contact = state
+                .store
+                .update_contact(v.workspace_id, current.id, changes)
+                .await?;
             let token = match auth::credential(&headers) {
                 Some(auth::Credential::Bearer(t) | auth::Credential::Cookie(t)) => t,
                 None => return Err(ApiError::unauthorized()),
             };
-            IdentifyResponse { contact_id: contact.id, visitor_token: token, verified: true }
+            IdentifyResponse {
+                contact_id: contact.id,
+                visitor_token: token,
+                verified: true,
+            }
         }
     };
     Ok(axum::Json(response))

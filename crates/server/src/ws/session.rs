@@ -186,7 +186,8 @@ impl Reader {
             };
             match next {
                 Err(_) => {
-                    self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time")).await;
+                    self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time"))
+                        .await;
                     return None;
                 }
                 Ok(None) | Ok(Some(Ok(WsMessage::Close(_)))) => return None,
@@ -203,7 +204,8 @@ impl Reader {
                         "the first frame must be a hello text frame",
                     );
                     self.send(Out::Frame(error_frame(None, &err))).await;
-                    self.send(Out::Close(close::UNAUTHORIZED, "hello required")).await;
+                    self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
+                        .await;
                     return None;
                 }
                 Ok(Some(Ok(_))) => continue,
@@ -344,12 +346,16 @@ impl Reader {
     async fn still_valid(&self) -> Flow {
         let now = livedesk_core::now_ms();
         match &self.caller {
-            Some(Caller::Agent { token_hash, .. }) => match self.state.store.session(token_hash, now).await {
-                Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
-                _ => Flow::Continue,
-            },
+            Some(Caller::Agent { token_hash, .. }) => {
+                match self.state.store.session(token_hash, now).await {
+                    Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
+                    _ => Flow::Continue,
+                }
+            }
             // Visitor tokens are not revoked, but they do expire.
-            Some(Caller::Visitor(v)) if v.expires_at <= now => Flow::Close(close::UNAUTHORIZED, "visitor token expired"),
+            Some(Caller::Visitor(v)) if v.expires_at <= now => {
+                Flow::Close(close::UNAUTHORIZED, "visitor token expired")
+            }
             _ => Flow::Continue,
         }
     }
@@ -399,16 +405,35 @@ impl Reader {
                     .await;
                 Ok(())
             }
-            ClientFrame::MessageSend { id, conversation_id, client_msg_id, body, kind, attachment_id } => {
+            ClientFrame::MessageSend {
+                id,
+                conversation_id,
+                client_msg_id,
+                body,
+                kind,
+                attachment_id,
+            } => {
                 self.take_token()?;
                 let conversation = self.conversation(conversation_id).await?;
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                let outgoing = chat::Outgoing { client_msg_id, body, kind, attachment_id };
-                let ack = chat::send_message(&self.state, caller, &conversation, outgoing, "ws").await?;
-                self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack }))).await;
+                let outgoing = chat::Outgoing {
+                    client_msg_id,
+                    body,
+                    kind,
+                    attachment_id,
+                };
+                let ack =
+                    chat::send_message(&self.state, caller, &conversation, outgoing, "ws").await?;
+                self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack })))
+                    .await;
                 Ok(())
             }
-            ClientFrame::Receipt { conversation_id, seq, status, .. } => {
+            ClientFrame::Receipt {
+                conversation_id,
+                seq,
+                status,
+                ..
+            } => {
                 let conversation = self.conversation(conversation_id).await?;
                 if self.chatter.take(CHATTER_RATE).is_err() {
                     return Ok(());
@@ -416,7 +441,12 @@ impl Reader {
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
                 chat::receipt(&self.state, caller, &conversation, seq, status).await
             }
-            ClientFrame::PageView { url, title, referrer, .. } => {
+            ClientFrame::PageView {
+                url,
+                title,
+                referrer,
+                ..
+            } => {
                 self.take_token()?;
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
                 chat::page_view(&self.state, caller, url, title, referrer).await

@@ -10,9 +10,9 @@ mod ops;
 mod tls;
 
 mod bad_input;
-mod isolation;
-mod limits;
 mod delivery;
 mod idempotency;
+mod isolation;
+mod limits;
 mod resume;
 mod widget_api;

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::super::wire::{self, Incoming};
-use super::super::{Counters, Protocol};
 use super::{Client, FOREIGN};
+use crate::client::wire::{self, Incoming};
+use crate::client::{Counters, Protocol};
 use crate::stamp::{now_ns, Stamp};
 use crate::verify::Arrival;
 
