@@ -172,6 +172,28 @@ macro_rules! impl_store {
             row.as_ref().map(message_from_row).transpose()
         }
 
+        /// One row of `table` by id within a workspace, mapped by `map`.
+        async fn scoped<'e, E, T>(
+            executor: E,
+            columns: &str,
+            table: &str,
+            id: Uuid,
+            workspace_id: Uuid,
+            map: fn(&DbRow) -> Result<T, sqlx::Error>,
+        ) -> StoreResult<Option<T>>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
+            let sql = format!("SELECT {columns} FROM {table} WHERE id = $1 AND workspace_id = $2");
+            let row = sqlx::query(&sql)
+                .bind(id)
+                .bind(workspace_id)
+                .fetch_optional(executor)
+                .await
+                .map_err(classify)?;
+            row.as_ref().map(map).transpose().map_err(classify)
+        }
+
         fn kinds_for(audience: Audience) -> &'static str {
             match audience {
                 Audience::Agent => "('text', 'note', 'event')",
@@ -451,14 +473,7 @@ macro_rules! impl_store {
             }
 
             async fn contact(&self, workspace_id: Uuid, contact_id: Uuid) -> StoreResult<Option<Contact>> {
-                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(contact_id)
-                    .bind(workspace_id)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(classify)?;
-                row.as_ref().map(contact_from_row).transpose().map_err(classify)
+                scoped(self.reader(), CONTACT_COLS, "contacts", contact_id, workspace_id, contact_from_row).await
             }
 
             async fn create_conversation(
@@ -504,14 +519,7 @@ macro_rules! impl_store {
             }
 
             async fn conversation(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Conversation>> {
-                let sql = format!("SELECT {CONVERSATION_COLS} FROM conversations WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(workspace_id)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(classify)?;
-                row.as_ref().map(conversation_from_row).transpose().map_err(classify)
+                scoped(self.reader(), CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await
             }
 
             async fn list_conversations(&self, filter: &ConversationFilter) -> StoreResult<Vec<Conversation>> {
@@ -597,15 +605,9 @@ macro_rules! impl_store {
 
             async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox> {
                 let mut tx = self.writer().begin().await.map_err(classify)?;
-                let sql = format!("SELECT {INBOX_COLS} FROM inboxes WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(inbox_id)
-                    .bind(workspace_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(classify)?
+                let mut inbox = scoped(&mut *tx, INBOX_COLS, "inboxes", inbox_id, workspace_id, inbox_from_row)
+                    .await?
                     .ok_or(StoreError::NotFound)?;
-                let mut inbox = inbox_from_row(&row).map_err(classify)?;
                 if let Some(name) = changes.name {
                     inbox.name = name.as_str().to_owned();
                 }
@@ -650,15 +652,9 @@ macro_rules! impl_store {
 
             async fn update_contact(&self, workspace_id: Uuid, contact_id: Uuid, changes: ContactChanges) -> StoreResult<Contact> {
                 let mut tx = self.writer().begin().await.map_err(classify)?;
-                let sql = format!("SELECT {CONTACT_COLS} FROM contacts WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(contact_id)
-                    .bind(workspace_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(classify)?
+                let mut contact = scoped(&mut *tx, CONTACT_COLS, "contacts", contact_id, workspace_id, contact_from_row)
+                    .await?
                     .ok_or(StoreError::NotFound)?;
-                let mut contact = contact_from_row(&row).map_err(classify)?;
                 if let Some(v) = changes.name {
                     contact.name = Some(v);
                 }
@@ -802,15 +798,9 @@ macro_rules! impl_store {
                         return Err(StoreError::NotFound);
                     }
                 }
-                let sql = format!("SELECT {CONVERSATION_COLS} FROM conversations WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(workspace_id)
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(classify)?
+                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row)
+                    .await?
                     .ok_or(StoreError::NotFound)?;
-                let conversation = conversation_from_row(&row).map_err(classify)?;
                 tx.commit().await.map_err(classify)?;
                 Ok(conversation)
             }
@@ -893,14 +883,7 @@ macro_rules! impl_store {
             }
 
             async fn attachment(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<AttachmentRecord>> {
-                let sql = format!("SELECT {ATTACHMENT_COLS} FROM attachments WHERE id = $1 AND workspace_id = $2");
-                let row = sqlx::query(&sql)
-                    .bind(id)
-                    .bind(workspace_id)
-                    .fetch_optional(self.reader())
-                    .await
-                    .map_err(classify)?;
-                row.as_ref().map(attachment_from_row).transpose().map_err(classify)
+                scoped(self.reader(), ATTACHMENT_COLS, "attachments", id, workspace_id, attachment_from_row).await
             }
 
             async fn attachment_data(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<Option<Vec<u8>>> {

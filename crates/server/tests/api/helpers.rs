@@ -539,3 +539,24 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A JSON call with an optional bearer token, from a client without the cookie jar (the shared
+/// `app.http` holds the session cookie of the last agent signed in); the status and the body.
+pub async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = reqwest::Client::new().request(method, app.url(path));
+    if let Some(token) = token {
+        req = req.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}

@@ -13,28 +13,8 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, ws_connect, Backend, Database, TestApp, WsClient};
+use crate::helpers::{call, spawn_app, ws_connect, Backend, Database, TestApp, WsClient};
 use crate::on_both_backends;
-
-/// A REST call with a bearer token and no cookie jar; returns the status and the JSON body.
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(path));
-    if let Some(token) = token {
-        req = req.bearer_auth(token);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 /// GET, GET messages and POST a message on `conversation` as `token`; all three results.
 async fn read_and_post(app: &TestApp, token: &str, conversation: Uuid) -> Vec<(u16, Value)> {

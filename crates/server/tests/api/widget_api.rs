@@ -9,7 +9,7 @@ use livedesk_protocol::model::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_app, spawn_with, Backend, Database, TestApp, WsClient};
+use crate::helpers::{call, spawn_app, spawn_with, Backend, Database, TestApp, WsClient};
 use crate::on_both_backends;
 
 const SECRET: &str = "an-identity-secret-of-at-least-32-bytes!";
@@ -17,27 +17,6 @@ const SECRET: &str = "an-identity-secret-of-at-least-32-bytes!";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A JSON call with an optional bearer token, from a client without the cookie jar (the
-/// shared `app.http` holds the session cookie of the last agent signed in).
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut req = reqwest::Client::new().request(method, app.url(path));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 async fn get(app: &TestApp, path: &str, token: Option<&str>) -> (u16, Value) {
     call(app, reqwest::Method::GET, path, token, None).await
