@@ -545,10 +545,6 @@ macro_rules! impl_store {
             }
 
             async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended> {
-                // A retry of a committed message is answered without taking the write lock.
-                if let Some(message) = find_duplicate(self.reader(), &new).await.map_err(classify)? {
-                    return Ok(Appended { message, duplicate: true });
-                }
                 let now = now_ms();
                 let mut tx = self.writer().begin().await.map_err(classify)?;
                 // Taking the next seq locks the conversation row: concurrent appends to one
