@@ -373,3 +373,64 @@ export function shownMessages(frame) {
     })),
   );
 }
+
+// ---- agent console helpers ----
+
+/**
+ * Creates an agent in the admin's workspace, a member of `inbox_ids` (by default the test's
+ * inbox). Returns the Agent plus its API `token`.
+ */
+export async function createAgent(env, { name, email, role = 'agent', inbox_ids = [env.inbox.id] }) {
+  const agent = await env.api('POST', '/api/v1/agents', { body: { email, name, role, password: PASSWORD, inbox_ids } });
+  const login = await api(env.server.url, 'POST', '/api/v1/auth/login', { body: { email, password: PASSWORD } });
+  return { ...agent, token: login.token };
+}
+
+/** A fresh browser context signed in to the console at `path` (the sign-in form, as a person would). */
+export async function consoleLogin(env, email, { path: at = '/app', viewport = { width: 1280, height: 800 } } = {}) {
+  const ctx = await env.context({ viewport });
+  const { page } = ctx;
+  await page.goto(env.server.url + at);
+  await page.locator('#login-email').fill(email);
+  await page.locator('#login-password').fill(PASSWORD);
+  await page.locator('#login-password').press('Enter');
+  await page.locator('.c-top').waitFor();
+  await until(() => page.evaluate(() => document.getElementById('conn')?.dataset.state === 'open'), { what: 'the console socket' });
+  return ctx;
+}
+
+/** The visitor token the widget keeps in its frame's storage. */
+export async function visitorToken(frame) {
+  return until(() => frame.evaluate(() => {
+    for (let i = 0; i < localStorage.length; i++) {
+      const v = localStorage.getItem(localStorage.key(i)) || '';
+      if (v.startsWith('ldv_')) return v;
+    }
+    return null;
+  }), { what: 'a visitor token in the widget' });
+}
+
+/** Records every WebSocket frame a page (and its frames) receives. */
+export function recordFrames(page) {
+  const frames = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => frames.push(typeof f.payload === 'string' ? f.payload : f.payload.toString()));
+  });
+  return frames;
+}
+
+/** The texts of the console's thread, in order: {kind, author, body, seq}. */
+export function consoleThread(page) {
+  return page.locator('#thread > li').evaluateAll((lis) => lis.map((li) => ({
+    seq: Number(li.getAttribute('data-seq') || 0),
+    cls: li.className,
+    kind: li.getAttribute('data-kind') || (li.classList.contains('c-event') ? 'event' : ''),
+    author: li.getAttribute('data-author') || '',
+    body: li.querySelector('.c-body')?.textContent ?? '',
+  })));
+}
+
+/** Console errors other than failed resource loads (a 401/404 the app handles). */
+export function appErrors(env) {
+  return env.errors.filter((e) => !/Failed to load resource/.test(e));
+}

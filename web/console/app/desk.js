@@ -266,7 +266,7 @@ export class Desk {
     const { store } = this;
     const held = store.state.messages.get(m.conversation_id);
     const known = held?.some((x) => x.seq === m.seq);
-    if (held || this.loaded.has(m.conversation_id)) store.put('messages', m.conversation_id, mergeMessages(held || [], [m]));
+    store.put('messages', m.conversation_id, mergeMessages(held || [], [m]));
     if (known) return;
     const c = store.state.conversations.get(m.conversation_id);
     if (c) {

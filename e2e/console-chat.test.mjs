@@ -1,0 +1,225 @@
+// Agent console, live chat: one agent with three conversations at once (messages, typing and
+// sneak peek both ways), a transfer to a second agent with a note, canned responses with
+// variables, and a private note with an @mention that never reaches the visitor.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import WebSocket from 'ws';
+import { appErrors, consoleLogin, consoleThread, createAgent, openWidget, recordFrames, setup, shownMessages, until, visitorToken } from './harness.mjs';
+
+let env, alex, bo;
+before(async () => {
+  env = await setup();
+  alex = await createAgent(env, { name: 'Alex', email: 'alex@example.com' });
+  bo = await createAgent(env, { name: 'Bo', email: 'bo@example.com' });
+});
+after(async () => { await env?.teardown(); });
+
+/** A visitor on the host page who opened the widget and said `text`. */
+async function visitor(path, text) {
+  const ctx = await env.context();
+  const frames = recordFrames(ctx.page);
+  await ctx.page.goto(env.host.origin + path);
+  const frame = await openWidget(ctx.page);
+  if (text) {
+    await frame.locator('#ld-input').fill(text);
+    await frame.locator('#ld-input').press('Enter');
+    await until(async () => (await shownMessages(frame)).some((m) => m.body === text && m.status), { what: `"${text}" sent` });
+  }
+  return { ...ctx, frame, frames };
+}
+
+/** The conversation id of a row whose preview or name matches. */
+async function rowFor(page, text) {
+  const row = page.locator('#conversation-list .c-row-item', { hasText: text });
+  await row.first().waitFor();
+  return row.first().getAttribute('data-id');
+}
+
+test('one agent handles three conversations at once, live both ways, with typing and sneak peek', async () => {
+  const a = await consoleLogin(env, alex.email);
+  const { page } = a;
+  const visitors = [];
+  for (let i = 1; i <= 3; i++) visitors.push(await visitor('/p' + i, `Hello from visitor ${i}`));
+
+  // All three appear in Unassigned without a reload.
+  await page.locator('button[data-view="unassigned"]').click();
+  const ids = [];
+  for (let i = 1; i <= 3; i++) {
+    // The list shows the conversation; opening it shows the message.
+    await until(async () => (await page.locator('#conversation-list .c-row-item').count()) >= i, { what: `${i} rows` });
+  }
+  const rows = await page.locator('#conversation-list .c-row-item').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-id')));
+  assert.equal(rows.length, 3);
+  // Take each one.
+  for (const id of rows) {
+    await page.locator(`.c-row-item[data-id="${id}"] a`).click();
+    await page.locator('#assign-me').click();
+    await until(async () => (await page.locator('#assign').inputValue()) === alex.id, { what: 'assigned to Alex' });
+    const thread = await consoleThread(page);
+    const hello = thread.find((m) => /^Hello from visitor \d$/.test(m.body));
+    assert.ok(hello, 'the visitor message is in the thread');
+    ids[Number(hello.body.slice(-1)) - 1] = id;
+  }
+  await page.locator('button[data-view="mine"]').click();
+  await until(async () => (await page.locator('#conversation-list .c-row-item').count()) === 3, { what: 'three in Mine' });
+  await until(async () => (await page.locator('button[data-view="unassigned"] .c-count').innerText()) === '', { what: 'none unassigned' });
+
+  for (let i = 0; i < 3; i++) {
+    const v = visitors[i];
+    await page.goto(env.server.url + '/app/conversations/' + ids[i]); // a deep link works on reload
+    await page.locator('#composer').waitFor();
+    await until(async () => (await consoleThread(page)).some((m) => m.body === `Hello from visitor ${i + 1}`), { what: 'history after reload' });
+
+    // Agent → visitor, with the agent's typing first.
+    await page.locator('#composer').pressSequentially('Hi, visitor');
+    await v.frame.locator('.ld-typing').waitFor({ state: 'visible' });
+    await page.locator('#composer').fill(`Hi visitor ${i + 1}, Alex here`);
+    await page.locator('#composer').press('Enter');
+    await v.frame.locator('.ld-them .ld-body', { hasText: `Hi visitor ${i + 1}, Alex here` }).waitFor();
+    assert.equal(await page.locator('#composer').inputValue(), '', 'Enter sent and cleared the composer');
+
+    // Visitor → agent: typing (from the widget), then the message, live in the open view.
+    await v.frame.locator('#ld-input').pressSequentially('I need help');
+    await page.locator('#typing .c-typing-line[data-kind="contact"]').waitFor();
+    await v.frame.locator('#ld-input').press('Enter');
+    await until(async () => (await consoleThread(page)).some((m) => m.body === 'I need help' && m.author === 'contact'), { what: 'visitor message live' });
+
+    // The visitor's read receipt shows on the agent's message.
+    await until(async () => (await page.locator('#thread li.c-ours .c-status').last().innerText()) === 'Read', { what: '"Read" on the agent reply' });
+  }
+
+  // Sneak peek: the visitor's draft (typing with `draft`) shows live to the agent.
+  const token = await visitorToken(visitors[0].frame);
+  const ws = new WebSocket(env.server.url.replace('http', 'ws') + '/ws/v1?inbox=' + env.inbox.id);
+  await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
+  ws.send(JSON.stringify({ type: 'hello', token }));
+  await new Promise((r) => ws.once('message', r));
+  await page.goto(env.server.url + '/app/conversations/' + ids[0]);
+  await page.locator('#composer').waitFor();
+  ws.send(JSON.stringify({ type: 'typing', conversation_id: ids[0], on: true, draft: 'my order number is 10' }));
+  await until(async () => (await page.locator('#typing .c-peek').textContent()) === 'my order number is 10', { what: 'sneak peek' });
+  ws.send(JSON.stringify({ type: 'typing', conversation_id: ids[0], on: true, draft: 'my order number is 1042' }));
+  await until(async () => (await page.locator('#typing .c-peek').textContent()) === 'my order number is 1042', { what: 'sneak peek update' });
+  ws.close();
+
+  // A message in a conversation that is not open: unread badge in the list.
+  await visitors[2].frame.locator('#ld-input').fill('Are you still there?');
+  await visitors[2].frame.locator('#ld-input').press('Enter');
+  await page.locator(`.c-row-item[data-id="${ids[2]}"] .c-unread`).waitFor();
+  await until(async () => /Are you still there\?/.test(await page.locator(`.c-row-item[data-id="${ids[2]}"]`).innerText()), { what: 'list preview' });
+
+  // Nothing shown twice, nothing missing, in seq order.
+  await page.goto(env.server.url + '/app/conversations/' + ids[2]);
+  await until(async () => (await consoleThread(page)).some((m) => m.body === 'Are you still there?'), { what: 'thread' });
+  const thread = (await consoleThread(page)).filter((m) => m.kind !== 'event');
+  assert.deepEqual(thread.map((m) => m.body), ['Hello from visitor 3', 'Hi visitor 3, Alex here', 'I need help', 'Are you still there?']);
+  const seqs = thread.map((m) => m.seq);
+  assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y));
+  // The visitor never received drafts.
+  for (const v of visitors) assert.ok(!v.frames.some((f) => f.includes('"draft"')), 'no draft reaches a visitor');
+  assert.deepEqual(appErrors(env), []);
+  for (const v of visitors) await v.context.close();
+  await a.context.close();
+});
+
+test('a transfer from A to B shows up live for B with its note; A\'s list updates', async () => {
+  const a = await consoleLogin(env, alex.email);
+  const b = await consoleLogin(env, bo.email);
+  const v = await visitor('/transfer', 'I want a refund');
+  await a.page.locator('button[data-view="unassigned"]').click();
+  const id = await rowFor(a.page, 'Unassigned');
+  await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
+  await a.page.locator('#assign-me').click();
+  await a.page.locator('button[data-view="mine"]').click();
+  await a.page.locator(`.c-row-item[data-id="${id}"]`).waitFor();
+
+  // B watches Mine: nothing there yet.
+  await b.page.locator('button[data-view="mine"]').click();
+  assert.equal(await b.page.locator(`.c-row-item[data-id="${id}"]`).count(), 0);
+
+  await a.page.locator('#transfer').click();
+  await a.page.locator('#transfer-to').selectOption('agent:' + bo.id);
+  await a.page.locator('#transfer-note').fill('Refund approved up to 20 EUR, please finish');
+  await a.page.locator('#transfer-go').click();
+
+  // B: live in Mine, a notification, and the note in the thread.
+  await b.page.locator(`#conversation-list .c-row-item[data-id="${id}"]`).waitFor();
+  await until(async () => (await b.page.locator('#notices .c-notice[data-kind="transfer"]').count()) > 0, { what: 'B notified of the transfer' });
+  await b.page.locator(`.c-row-item[data-id="${id}"] a`).click();
+  await until(async () => (await consoleThread(b.page)).some((m) => m.cls.includes('c-note') && m.body === 'Refund approved up to 20 EUR, please finish'), { what: 'the transfer note' });
+  assert.ok((await consoleThread(b.page)).some((m) => m.kind === 'event' && /Bo/.test(m.body)), 'a timeline event names Bo');
+  assert.equal(await b.page.locator('#assign').inputValue(), bo.id);
+
+  // A: gone from Mine without a reload; the open view shows the new assignee.
+  await until(async () => (await a.page.locator(`#conversation-list .c-row-item[data-id="${id}"]`).count()) === 0, { what: 'gone from A\'s Mine' });
+  await until(async () => (await a.page.locator('#assign').inputValue()) === bo.id, { what: 'A sees Bo as assignee' });
+  // The visitor saw neither the note nor the event.
+  await until(async () => (await shownMessages(v.frame)).length >= 1);
+  assert.ok(!(await v.frame.locator('body').innerText()).includes('Refund approved'));
+  assert.ok(!v.frames.some((f) => f.includes('Refund approved')));
+  await Promise.all([a.context.close(), b.context.close(), v.context.close()]);
+});
+
+test('canned responses fill in variables; a note with an @mention notifies B and never reaches the visitor', async () => {
+  await env.api('POST', '/api/v1/canned-responses', { body: { shortcut: 'thanks', title: 'Thanks', body: 'Thanks {{contact.name}} ({{contact.email}})! {{agent.name}} here, I see you are on {{contact.attributes.plan}}.' } });
+  await env.api('POST', '/api/v1/canned-responses', { body: { shortcut: 'bye', title: 'Goodbye', body: 'Have a nice day!' } });
+  const v = await visitor('/canned', null);
+  await v.page.evaluate(() => {
+    window.Livedesk('identify', { name: 'Sam Lee', email: 'sam@example.com' });
+    window.Livedesk('setAttributes', { plan: 'Pro' });
+  });
+  await v.frame.locator('#ld-input').fill('Question about billing');
+  await v.frame.locator('#ld-input').press('Enter');
+  // The widget has told the server who this is.
+  await until(async () => {
+    const page = await env.api('GET', '/api/v1/conversations?limit=200');
+    return (page.contacts || []).some((c) => c.name === 'Sam Lee' && c.email === 'sam@example.com' && c.attributes?.plan === 'Pro');
+  }, { what: 'the identified contact' });
+  const a = await consoleLogin(env, alex.email);
+  const b = await consoleLogin(env, bo.email);
+  await a.page.locator('button[data-view="unassigned"]').click();
+  const id = await rowFor(a.page, 'Sam Lee');
+  await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
+  await a.page.locator('#assign-me').click();
+  await until(async () => (await a.page.locator('#customer-email').innerText()) === 'sam@example.com', { what: 'contact e-mail in the panel' });
+
+  // `/` opens the picker, filtered as one types; Enter takes the first match.
+  const input = a.page.locator('#composer');
+  await input.pressSequentially('/tha');
+  await a.page.locator('#canned-picker').waitFor({ state: 'visible' });
+  assert.deepEqual(await a.page.locator('#canned-picker li strong').allInnerTexts(), ['/thanks']);
+  await input.press('Enter');
+  const expanded = 'Thanks Sam Lee (sam@example.com)! Alex here, I see you are on Pro.';
+  assert.equal(await input.inputValue(), expanded);
+  await input.press('Enter');
+  await v.frame.locator('.ld-them .ld-body', { hasText: expanded }).waitFor();
+
+  // A private note mentioning Bo.
+  await a.page.locator('#mode-note').click();
+  await input.pressSequentially('Secret: customer owes 40 EUR, @B');
+  await a.page.locator('#mention-picker').waitFor({ state: 'visible' });
+  await input.press('Enter');
+  await input.pressSequentially('please double-check');
+  assert.equal(await input.inputValue(), 'Secret: customer owes 40 EUR, @Bo please double-check');
+  await input.press('Enter');
+  await until(async () => (await consoleThread(a.page)).some((m) => m.cls.includes('c-note') && m.body.startsWith('Secret: customer owes')), { what: 'the note in A\'s thread' });
+
+  // B is notified of the mention (in-app list), and can open it.
+  await until(async () => (await b.page.locator('#notices .c-notice[data-kind="mention"]').count()) > 0, { what: 'B notified of the mention' });
+  await b.page.locator('#notices .c-notice[data-kind="mention"] a').first().evaluate((el) => el.click());
+  await until(async () => (await consoleThread(b.page)).some((m) => m.cls.includes('c-note') && m.body.includes('@Bo please double-check')), { what: 'B sees the note' });
+
+  // The visitor: after a later reply (so everything before has arrived), no trace of the note.
+  await a.page.locator('#mode-reply').click();
+  await input.fill('Anything else?');
+  await input.press('Enter');
+  await v.frame.locator('.ld-them .ld-body', { hasText: 'Anything else?' }).waitFor();
+  assert.ok(!(await v.frame.locator('body').innerText()).includes('Secret'), 'not in the widget');
+  assert.ok(v.frames.some((f) => f.includes('Anything else?')), 'frames are recorded');
+  for (const f of v.frames) {
+    assert.ok(!f.includes('Secret') && !f.includes('double-check'), 'no frame carries the note: ' + f.slice(0, 200));
+    assert.ok(!/"type":"notification"/.test(f) && !/"kind":"note"/.test(f), 'no notification or note frame: ' + f.slice(0, 200));
+  }
+  await Promise.all([a.context.close(), b.context.close(), v.context.close()]);
+});
