@@ -6,7 +6,7 @@ import { Desk } from './desk.js';
 import { call, whenUnauthorized } from './http.js';
 import { makeClient } from './live.js';
 import { parse, startRouter } from './router.js';
-import { loadSettings } from './settings-store.js';
+import { loadFilter, loadSettings, saveFilter } from './settings-store.js';
 import { Store } from './store.js';
 import { clear } from './util.js';
 
@@ -34,7 +34,8 @@ async function start(me) {
   if (desk) return location.reload();
   const client = makeClient(me.id);
   desk = new Desk(store, client);
-  store.set({ me, screen: 'main', settings: loadSettings(me.id), route: parse() });
+  store.set({ me, screen: 'main', settings: loadSettings(me.id), filter: loadFilter(me.id, store.state.filter), route: parse() });
+  store.watch(['filter'], (s) => saveFilter(me.id, s.filter));
   clear(root);
   const { mountShell } = await import('./shell.js');
   mountShell(root, store, desk);

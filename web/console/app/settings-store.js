@@ -19,3 +19,17 @@ export function loadSettings(agentId) {
 export function saveSettings(agentId, s) {
   storage.put('livedesk.console.settings.' + agentId, JSON.stringify(s));
 }
+
+/** The list view and filters, remembered across reloads (not the search text). @param {string} agentId @param {import('./types.js').ListFilter} fallback */
+export function loadFilter(agentId, fallback) {
+  try {
+    return { ...fallback, ...JSON.parse(storage.get('livedesk.console.filter.' + agentId) || '{}'), search: '' };
+  } catch {
+    return fallback;
+  }
+}
+
+/** @param {string} agentId @param {import('./types.js').ListFilter} f */
+export function saveFilter(agentId, f) {
+  storage.put('livedesk.console.filter.' + agentId, JSON.stringify({ ...f, search: '' }));
+}

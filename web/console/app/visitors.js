@@ -25,8 +25,8 @@ export function mountVisitors(page, store, desk) {
     count.textContent = list.length + ' online';
     empty.hidden = list.length > 0;
     // Keep a row whose first message is being typed.
-    const focused = /** @type {HTMLElement|null} */ (document.activeElement?.closest('tr[data-contact]') || null);
-    if (focused) return;
+    const focused = document.activeElement;
+    if (focused?.tagName === 'INPUT' && focused.closest('tr[data-contact]')) return;
     clear(tbody);
     for (const v of list) {
       const name = v.name || v.email || contactName(s.contacts.get(v.contact_id), v.contact_id);
