@@ -15,7 +15,7 @@ export function loginScreen(done, expired) {
   const button = h('button', { type: 'submit', class: 'c-primary', text: 'Sign in' });
   const form = h('form', { class: 'c-card c-auth', 'aria-labelledby': 'login-title' },
     h('h1', { id: 'login-title', text: 'Sign in to Livedesk' }),
-    expired ? h('p', { class: 'c-note', text: 'Your session ended. Sign in again to continue where you were.' }) : null,
+    expired ? h('p', { class: 'c-info', id: 'session-ended', text: 'Your session ended. Sign in again to continue where you were.' }) : null,
     h('label', { for: 'login-email', text: 'E-mail' }), email,
     h('label', { for: 'login-password', text: 'Password' }), password,
     error, button,

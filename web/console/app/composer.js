@@ -6,7 +6,7 @@
 import { expand } from './expand.js';
 import { reason, upload } from './http.js';
 import { picker } from './picker.js';
-import { h } from './util.js';
+import { CLIP, h, icon, SMILE } from './util.js';
 
 const EMOJI = '😀 😃 😄 😁 😊 🙂 😉 😍 🤩 😘 😅 😂 🤣 😇 🤔 🤗 😮 😢 😭 😎 🙏 👍 👎 👌 👏 🙌 👋 💪 🤝 ❤️ 💙 🎉 🥳 🔥 ✨ ⭐ ✅ ❌ ⚠️ 👀 💡 📦 🚚 💳 🕐 📧 📎'.split(' ');
 
@@ -29,8 +29,8 @@ export function composer(store, desk, id) {
     h('div', { class: 'c-modes', role: 'tablist', 'aria-label': 'Message kind' }, reply, note),
     canned.el, mentions.el, emoji, input,
     h('div', { class: 'c-composer-bar' },
-      h('button', { type: 'button', id: 'emoji-button', 'aria-label': 'Emoji', 'aria-controls': 'emoji-panel', text: '😊', onclick: () => { emoji.hidden = !emoji.hidden; } }),
-      h('button', { type: 'button', id: 'attach-button', 'aria-label': 'Attach a file', text: '📎', onclick: () => file.click() }),
+      h('button', { type: 'button', id: 'emoji-button', 'aria-label': 'Emoji', 'aria-controls': 'emoji-panel', onclick: () => { emoji.hidden = !emoji.hidden; } }, icon(SMILE)),
+      h('button', { type: 'button', id: 'attach-button', 'aria-label': 'Attach a file', onclick: () => file.click() }, icon(CLIP)),
       file, progress, h('span', { class: 'c-spacer' }), send));
 
   /** @param {'text'|'note'} m */

@@ -4,7 +4,7 @@
 
 import { count, unread, visible } from './filters.js';
 import { go } from './router.js';
-import { clear, contactName, h, since, STATUS_TEXT } from './util.js';
+import { clear, CLOCK, contactName, h, icon, since, STATUS_TEXT } from './util.js';
 
 /** @typedef {import('./store.js').Store} Store @typedef {import('./desk.js').Desk} Desk */
 
@@ -76,11 +76,12 @@ export function conversationList(store, desk) {
   const label = select('f-label', 'Label', [['', 'Any label']], 'label');
   const assignee = select('f-assignee', 'Assignee', [['', 'Anyone'], ['none', 'Unassigned']], 'assignee');
   const inbox = select('f-inbox', 'Inbox', [['', 'Every inbox']], 'inbox');
+  const view = h('select', { id: 'f-view', 'aria-label': 'View', onchange: () => store.set({ filter: { ...store.state.filter, view: view.value } }) });
   const search = h('input', { type: 'search', id: 'f-search', placeholder: 'Search name or e-mail', 'aria-label': 'Search conversations', oninput: () => store.set({ filter: { ...store.state.filter, search: search.value } }) });
   const title = h('h2', { class: 'c-list-title' });
   const ul = h('ul', { class: 'c-rows', id: 'conversation-list', 'aria-label': 'Conversations' });
   const empty = h('p', { class: 'c-empty', text: 'Nothing here. New conversations appear by themselves.', hidden: true });
-  const el = h('section', { class: 'c-list' }, h('div', { class: 'c-list-head' }, title, h('div', { class: 'c-filters' }, status, sort, label, assignee, inbox, search)), ul, empty);
+  const el = h('section', { class: 'c-list' }, h('div', { class: 'c-list-head' }, title, h('div', { class: 'c-filters' }, view, status, sort, label, assignee, inbox, search)), ul, empty);
 
   /** @param {HTMLSelectElement} sel @param {[string, string][]} fixed @param {[string, string][]} opts */
   const refill = (sel, fixed, opts) => {
@@ -93,6 +94,10 @@ export function conversationList(store, desk) {
     refill(label, [['', 'Any label']], s.labels.map((l) => [l.name, l.name]));
     refill(assignee, [['', 'Anyone'], ['none', 'Unassigned']], [...s.agents.values()].map((a) => [a.id, a.name]));
     refill(inbox, [['', 'Every inbox']], s.inboxes.map((i) => [i.id, i.name]));
+  });
+  const offViews = store.watch(['teams', 'inboxes', 'filter'], (s) => {
+    refill(view, [['mine', 'Mine'], ['unassigned', 'Unassigned'], ['all', 'All']], [...s.teams.map((t) => /** @type {[string, string]} */ (['team:' + t.id, 'Team ' + t.name])), ...s.inboxes.map((i) => /** @type {[string, string]} */ (['inbox:' + i.id, 'Inbox ' + i.name]))]);
+    view.value = s.filter.view;
   });
 
   /** @type {Map<string, HTMLLIElement>} */
@@ -130,7 +135,7 @@ export function conversationList(store, desk) {
     empty.hidden = list.length > 0;
     status.value = f.status;
   };
-  const offs = [offRef, store.watch(['conversations', 'contacts', 'filter', 'route', 'agents', 'messages'], render)];
+  const offs = [offRef, offViews, store.watch(['conversations', 'contacts', 'filter', 'route', 'agents', 'messages'], render)];
   const tick = setInterval(render, 30000);
   return { el, unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
 }
@@ -151,7 +156,7 @@ function row(s, c, p, last) {
     h('a', { class: 'c-row', href: '/app/conversations/' + c.id, 'aria-current': s.route.id === c.id ? 'page' : null, 'data-unread': n ? String(n) : null },
       h('span', { class: 'c-row-top' },
         h('span', { class: 'c-row-name', text: contactName(p, c.contact_id) }),
-        waiting ? h('span', { class: 'c-wait', title: 'Waiting for a reply', 'data-since': String(c.waiting_since), text: '⏱ ' + waiting }) : null,
+        waiting ? h('span', { class: 'c-wait', title: 'Waiting for a reply', 'data-since': String(c.waiting_since) }, icon(CLOCK), ' ' + waiting) : null,
         n ? h('span', { class: 'c-unread', 'aria-label': n + ' unread', text: String(n) }) : null),
       preview ? h('span', { class: 'c-row-preview', text: preview.slice(0, 120) }) : null,
       h('span', { class: 'c-row-meta' },
@@ -159,5 +164,5 @@ function row(s, c, p, last) {
         c.priority && c.priority !== 'none' ? h('span', { class: 'c-chip c-prio', 'data-priority': c.priority, text: c.priority }) : null,
         ...(c.labels || []).map((l) => h('span', { class: 'c-chip c-label', text: l })),
         h('span', { class: 'c-row-assignee', text: assignee }),
-        inbox ? h('span', { class: 'c-muted', text: inbox }) : null)));
+        inbox ? h('span', { class: 'c-muted', text: '· ' + inbox }) : null)));
 }

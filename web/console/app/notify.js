@@ -5,7 +5,7 @@
 
 import { unread } from './filters.js';
 import { go } from './router.js';
-import { contactName, h, clear, since } from './util.js';
+import { BELL, contactName, h, clear, icon, since } from './util.js';
 
 /** @type {AudioContext|null} */
 let ctx = null;
@@ -92,7 +92,7 @@ export function noticeBell(store) {
   let seen = 0;
   const count = h('span', { class: 'c-count', id: 'notice-count' });
   const list = h('ul', { class: 'c-notices', id: 'notices', 'aria-label': 'Notifications' });
-  const box = h('details', { class: 'c-bell' }, h('summary', { 'aria-label': 'Notifications' }, '🔔', count), list);
+  const box = h('details', { class: 'c-bell' }, h('summary', { 'aria-label': 'Notifications' }, icon(BELL), count), list);
   box.addEventListener('toggle', () => {
     if (box.open) { seen = store.state.notices.length ? store.state.notices[0].at : seen; count.textContent = ''; }
   });

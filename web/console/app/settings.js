@@ -34,7 +34,8 @@ export function mountSettings(page, store, desk) {
     const sec = sections.some((x) => x[0] === s.route.section) ? /** @type {string} */ (s.route.section) : 'account';
     const key = sec + '|' + (s.route.id || '');
     // Rebuild on data changes only when nothing is being edited.
-    if (key === shown && body.contains(document.activeElement) && document.activeElement !== body) return;
+    const act = document.activeElement;
+    if (key === shown && act && body.contains(act) && /^(INPUT|TEXTAREA|SELECT)$/.test(act.tagName) && /** @type {HTMLInputElement} */ (act).type !== 'checkbox') return;
     shown = key;
     for (const a of side.querySelectorAll('a')) a.toggleAttribute('aria-current', a.dataset.section === sec);
     clear(body);
