@@ -372,9 +372,12 @@ export class Client {
 
   // ---- ephemeral frames ----
 
-  /** @param {string} conversationId @param {boolean} on */
-  typing(conversationId, on) {
-    this.send({ type: 'typing', conversation_id: conversationId, on });
+  /**
+   * Typing on or off; a visitor may add the draft (agents see it as a sneak peek).
+   * @param {string} conversationId @param {boolean} on @param {string} [draft]
+   */
+  typing(conversationId, on, draft) {
+    this.send(draft === undefined ? { type: 'typing', conversation_id: conversationId, on } : { type: 'typing', conversation_id: conversationId, on, draft });
   }
 
   /**

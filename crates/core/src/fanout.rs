@@ -14,6 +14,8 @@ pub enum Topic {
     Agents { workspace_id: Uuid },
     /// Every socket of one visitor (contact).
     Visitor { contact_id: Uuid },
+    /// Every console socket of one agent (notifications meant for them alone).
+    Agent { agent_id: Uuid },
 }
 
 impl Topic {
@@ -22,6 +24,7 @@ impl Topic {
         match self {
             Topic::Agents { workspace_id } => format!("livedesk.ws.{workspace_id}.agents"),
             Topic::Visitor { contact_id } => format!("livedesk.contact.{contact_id}"),
+            Topic::Agent { agent_id } => format!("livedesk.agent.{agent_id}"),
         }
     }
 }
@@ -35,6 +38,8 @@ pub struct Event {
     pub message_seq: Option<(Uuid, i64)>,
     /// When the event became true (message committed), for delivery latency.
     pub committed_at: std::time::Instant,
+    /// The inbox the event is about: agent sockets limited to some inboxes skip the others.
+    pub inbox_id: Option<Uuid>,
 }
 
 /// Delivers events to every subscriber of their topic, on this node and (in a cluster) others.

@@ -2,12 +2,14 @@
 //!
 //! - [`values`]: values validated at the edge (`MessageBody`, `ClientMsgId`, `Email`, …);
 //!   holding one is the proof it was checked.
-//! - [`store`]: the `Store` port every backend implements, its records and its error type.
+//! - [`store`]: the `Store` port every backend implements, its records and its error type;
+//!   [`directory`]: the part of it about the team (agents, inboxes, teams, triage, replies).
 //! - [`fanout`]: topics and the `Fanout` port that carries committed events to sockets.
 //!
 //! The server crate adapts HTTP and WebSocket onto these; the store crate implements `Store`
 //! for SQLite and PostgreSQL.
 
+pub mod directory;
 pub mod fanout;
 pub mod store;
 pub mod values;

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::error::ErrorCode;
 use crate::model::{
-    Author, Conversation, Message, PageView, Principal, ReceiptStatus, Side, VisitorAuthor,
-    VisitorConversation, VisitorMessage,
+    AgentEntry, Author, Contact, Conversation, LiveVisitor, Message, Notification, PageView,
+    Principal, ReceiptStatus, Side, VisitorAuthor, VisitorConversation, VisitorMessage,
 };
 
 /// How far the client has read a conversation: every `seq <= last_seq` is held.
@@ -60,6 +60,9 @@ pub enum ClientFrame {
         /// An attachment uploaded to this conversation by the same sender.
         #[serde(default)]
         attachment_id: Option<Uuid>,
+        /// Notes only: agents of the workspace to notify.
+        #[serde(default)]
+        mentions: Vec<Uuid>,
     },
     /// Typing started (`on: true`) or stopped. Ephemeral: never stored, may be dropped.
     #[serde(rename = "typing")]
@@ -68,6 +71,9 @@ pub enum ClientFrame {
         id: Option<String>,
         conversation_id: Uuid,
         on: bool,
+        /// Visitors only: what is in the composer now ("sneak peek" for agents).
+        #[serde(default)]
+        draft: Option<String>,
     },
     /// Ask for replay of one conversation after `last_seq` (e.g. after a gap).
     #[serde(rename = "resume")]
@@ -158,10 +164,11 @@ pub struct Resumed {
 pub enum Never {}
 
 /// Frames the server sends, generic over what the audience may see.
-/// Use [`AgentFrame`] or [`VisitorFrame`].
+/// Use [`AgentFrame`] or [`VisitorFrame`]. `P` (page views) and `D` (drafts) are [`Never`]
+/// for visitors.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
-pub enum ServerFrame<M, C, A, P = Never> {
+pub enum ServerFrame<M, C, A, P = Never, D = Never> {
     #[serde(rename = "welcome")]
     Welcome {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -198,6 +205,9 @@ pub enum ServerFrame<M, C, A, P = Never> {
         conversation_id: Uuid,
         author: A,
         on: bool,
+        /// Agents only: the visitor's unsent text.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        draft: Option<D>,
     },
     #[serde(rename = "resumed")]
     Resumed {
@@ -225,7 +235,25 @@ pub enum ServerFrame<M, C, A, P = Never> {
 }
 
 /// What an agent's socket carries.
-pub type AgentFrame = ServerFrame<Message, Conversation, Author, PageView>;
+pub type AgentFrame = ServerFrame<Message, Conversation, Author, PageView, String>;
+
+/// Frames only agents' sockets carry, besides [`AgentFrame`]s; same `type` tagging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum AgentEventFrame {
+    /// A teammate's status, capacity, memberships or connection changed.
+    #[serde(rename = "agent.updated")]
+    AgentUpdated { agent: AgentEntry },
+    /// For this agent only.
+    #[serde(rename = "notification")]
+    Notification { notification: Notification },
+    #[serde(rename = "visitor.online")]
+    VisitorOnline { visitor: LiveVisitor },
+    #[serde(rename = "visitor.offline")]
+    VisitorOffline { contact_id: Uuid },
+    #[serde(rename = "contact.updated")]
+    ContactUpdated { contact: Contact },
+}
 /// What a visitor's socket carries: built only from visitor-safe types.
 pub type VisitorFrame = ServerFrame<VisitorMessage, VisitorConversation, VisitorAuthor>;
 

@@ -152,12 +152,37 @@ pub struct Conversation {
     pub contact_id: Uuid,
     pub status: ConversationStatus,
     pub assignee_id: Option<Uuid>,
+    /// The team the conversation is routed to, if any.
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// With status `snoozed`: when it reopens by itself.
+    #[serde(default)]
+    pub snoozed_until: Option<Millis>,
+    /// When the oldest contact message no agent has answered yet was sent; `None` when every
+    /// contact message has an agent reply after it.
+    #[serde(default)]
+    pub waiting_since: Option<Millis>,
     pub last_seq: i64,
     /// Highest seq the agents' side / the contact's side has received and read.
     #[serde(default)]
     pub receipts: Receipts,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+    Urgent,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -217,6 +242,108 @@ pub struct Agent {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// What the agent set: online, away or offline.
+    #[serde(default)]
+    pub status: AgentStatus,
+    /// How many open conversations the agent takes at once.
+    #[serde(default = "default_capacity")]
+    pub capacity: u32,
+}
+
+fn default_capacity() -> u32 {
+    5
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Online,
+    Away,
+    #[default]
+    Offline,
+}
+
+/// An agent as teammates see them in the directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentEntry {
+    #[serde(flatten)]
+    pub agent: Agent,
+    pub inbox_ids: Vec<Uuid>,
+    pub team_ids: Vec<Uuid>,
+    /// Has a console socket open now.
+    pub connected: bool,
+    /// Open conversations assigned to the agent.
+    pub open_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Team {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    pub member_ids: Vec<Uuid>,
+    pub created_at: Millis,
+}
+
+/// A saved reply; `body` may hold `{{contact.name}}`-style variables the console fills in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannedResponse {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub shortcut: String,
+    pub title: String,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Label {
+    pub id: Uuid,
+    pub workspace_id: Uuid,
+    pub name: String,
+    /// `#rrggbb`.
+    pub color: String,
+}
+
+/// A visitor with the widget open now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveVisitor {
+    pub contact_id: Uuid,
+    pub inbox_id: Uuid,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub verified: bool,
+    pub connected_at: Millis,
+    /// The page the visitor is on, when the widget has said.
+    pub page: Option<PageView>,
+    /// The visitor's newest conversation that is not resolved.
+    pub conversation_id: Option<Uuid>,
+}
+
+/// Something an agent should know about now (shown as a notification).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: Uuid,
+    pub kind: NotificationKind,
+    pub conversation_id: Uuid,
+    /// Who caused it; `None` for the system.
+    pub by: Option<AgentRef>,
+    pub text: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    Mention,
+    Transfer,
+    Assigned,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentRef {
+    pub id: Uuid,
+    pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +355,9 @@ pub struct Inbox {
     pub settings: WidgetSettings,
     /// Whether identified visitors must present a JWT signed with the inbox secret.
     pub identity_verification: bool,
+    /// Agents who work this inbox (admins and supervisors see every inbox regardless).
+    #[serde(default)]
+    pub member_ids: Vec<Uuid>,
     pub created_at: Millis,
 }
 

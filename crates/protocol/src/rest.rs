@@ -5,7 +5,8 @@ use uuid::Uuid;
 
 use crate::frames::SendKind;
 use crate::model::{
-    Agent, Conversation, ConversationStatus, Message, Millis, PrechatField, Role,
+    Agent, AgentEntry, AgentStatus, CannedResponse, Contact, Conversation, ConversationStatus,
+    Label, LiveVisitor, Message, Millis, PageView, PrechatField, Priority, Role, Team,
     VisitorConversation, VisitorMessage, WidgetPosition,
 };
 
@@ -51,6 +52,99 @@ pub struct NewAgent {
     pub name: String,
     pub role: Role,
     pub password: String,
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    #[serde(default)]
+    pub inbox_ids: Option<Vec<Uuid>>,
+    #[serde(default)]
+    pub team_ids: Option<Vec<Uuid>>,
+}
+
+/// Admin changes to an agent; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateAgent {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    pub capacity: Option<u32>,
+    pub inbox_ids: Option<Vec<Uuid>>,
+    pub team_ids: Option<Vec<Uuid>>,
+}
+
+/// An agent's changes to themselves.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateMe {
+    pub status: Option<AgentStatus>,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AgentList {
+    pub agents: Vec<AgentEntry>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamChanges {
+    pub name: Option<String>,
+    pub member_ids: Option<Vec<Uuid>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TeamList {
+    pub teams: Vec<Team>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CannedResponseBody {
+    pub shortcut: String,
+    #[serde(default)]
+    pub title: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CannedResponseList {
+    pub canned_responses: Vec<CannedResponse>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewLabel {
+    pub name: String,
+    #[serde(default)]
+    pub color: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LabelList {
+    pub labels: Vec<Label>,
+}
+
+/// Hand a conversation to an agent or a team, with an optional private note.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transfer {
+    pub agent_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub note: Option<String>,
+}
+
+/// Everything the console shows about a contact.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub contact: Contact,
+    /// Newest first.
+    pub pages: Vec<PageView>,
+    /// Newest activity first.
+    pub conversations: Vec<Conversation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LiveVisitorList {
+    pub visitors: Vec<LiveVisitor>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,6 +186,9 @@ pub struct NewConversation {
     pub inbox_id: Option<Uuid>,
     #[serde(default)]
     pub contact_id: Option<Uuid>,
+    /// Agents only: assign at once (a proactive chat started by the agent).
+    #[serde(default)]
+    pub assignee_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +201,9 @@ pub struct NewMessage {
     pub kind: SendKind,
     #[serde(default)]
     pub attachment_id: Option<Uuid>,
+    /// Notes only: agents of the workspace to notify.
+    #[serde(default)]
+    pub mentions: Vec<Uuid>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +226,9 @@ pub struct ConversationPage {
     pub conversations: Vec<Conversation>,
     /// Pass as `before` to get the next (older) page.
     pub next_before: Option<Millis>,
+    /// The contacts of the conversations on this page.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,6 +249,8 @@ pub struct UpdateInbox {
     pub away_message: Option<String>,
     pub prechat_fields: Option<Vec<PrechatField>>,
     pub identity_secret: Option<String>,
+    /// Agents who work this inbox, replacing the list.
+    pub member_ids: Option<Vec<Uuid>>,
 }
 
 /// What the widget needs before a visitor session exists. Public.
@@ -207,6 +312,12 @@ pub struct UpdateConversation {
     /// `null` unassigns; absent leaves the assignee.
     #[serde(default, with = "double_option")]
     pub assignee_id: Option<Option<Uuid>>,
+    #[serde(default, with = "double_option")]
+    pub team_id: Option<Option<Uuid>>,
+    pub priority: Option<Priority>,
+    pub labels: Option<Vec<String>>,
+    /// Required with status `snoozed`.
+    pub snoozed_until: Option<Millis>,
 }
 
 mod double_option {

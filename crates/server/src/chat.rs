@@ -4,7 +4,10 @@
 use livedesk_core::store::{Audience, NewMessageRecord};
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::frames::{Ack, SendKind};
-use livedesk_protocol::model::{Author, AuthorKind, Conversation, Message, MessageKind};
+use livedesk_protocol::model::{
+    Agent, AgentRef, Author, AuthorKind, Conversation, Message, MessageKind, Notification,
+    NotificationKind, Role,
+};
 use livedesk_protocol::model::{PageView, ReceiptStatus, Side};
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
@@ -15,7 +18,8 @@ use crate::events;
 use crate::metrics::{metrics, SourceLabel};
 use crate::state::SharedState;
 
-/// The conversation, if the caller may see it. Unknown and foreign ids are both `not_found`.
+/// The conversation, if the caller may see it. Unknown and foreign ids are both `not_found`,
+/// and so are conversations of inboxes an agent does not work.
 pub async fn conversation_for(
     state: &SharedState,
     caller: &Caller,
@@ -28,17 +32,36 @@ pub async fn conversation_for(
         .ok_or_else(ApiError::not_found)?;
     match caller {
         Caller::Visitor(v) if conversation.contact_id != v.contact_id => Err(ApiError::not_found()),
-        _ => Ok(conversation),
+        Caller::Agent { agent, .. } => match inbox_scope(state, agent).await? {
+            Some(inboxes) if !inboxes.contains(&conversation.inbox_id) => {
+                Err(ApiError::not_found())
+            }
+            _ => Ok(conversation),
+        },
+        Caller::Visitor(_) => Ok(conversation),
+    }
+}
+
+/// The inboxes an agent may see: `None` (all of the workspace) for admins and supervisors,
+/// the inboxes they are a member of for agents.
+pub async fn inbox_scope(state: &SharedState, agent: &Agent) -> ApiResult<Option<Vec<Uuid>>> {
+    match agent.role {
+        Role::Admin | Role::Supervisor => Ok(None),
+        Role::Agent => Ok(Some(state.store.agent_inbox_ids(agent.id).await?)),
+    }
+}
+
+pub fn author_of_agent(agent: &Agent) -> Author {
+    Author {
+        kind: AuthorKind::Agent,
+        id: Some(agent.id),
+        name: Some(agent.name.clone()),
     }
 }
 
 pub fn author_of(caller: &Caller) -> Author {
     match caller {
-        Caller::Agent { agent, .. } => Author {
-            kind: AuthorKind::Agent,
-            id: Some(agent.id),
-            name: Some(agent.name.clone()),
-        },
+        Caller::Agent { agent, .. } => author_of_agent(agent),
         Caller::Visitor(v) => Author {
             kind: AuthorKind::Contact,
             id: Some(v.contact_id),
@@ -53,6 +76,8 @@ pub struct Outgoing {
     pub body: String,
     pub kind: SendKind,
     pub attachment_id: Option<Uuid>,
+    /// Notes only: agents to notify.
+    pub mentions: Vec<Uuid>,
 }
 
 /// Validates, stores (idempotently on `client_msg_id`) and publishes a message.
@@ -69,7 +94,20 @@ pub async fn send_message(
         body,
         kind,
         attachment_id,
+        mentions,
     } = outgoing;
+    if !mentions.is_empty() && kind != SendKind::Note {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "mentions are for private notes only",
+        ));
+    }
+    if mentions.len() > 20 {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "at most 20 mentions per note",
+        ));
+    }
     let client_msg_id = ClientMsgId::parse(client_msg_id)?;
     let max_chars = state.config.limits.max_message_chars;
     let author = author_of(caller);
@@ -124,6 +162,11 @@ pub async fn send_message(
     // Published again on a retry as well: the first attempt may have died between commit and
     // publish. Sockets drop a seq they have already sent.
     events::message_created(state, conversation, &appended.message);
+    if !appended.duplicate {
+        if let Caller::Agent { agent, .. } = caller {
+            notify_mentions(state, agent, conversation, &appended.message, &mentions).await;
+        }
+    }
     let m = appended.message;
     Ok(Ack {
         conversation_id: m.conversation_id,
@@ -132,6 +175,47 @@ pub async fn send_message(
         seq: m.seq,
         duplicate: appended.duplicate,
     })
+}
+
+/// Tells each mentioned agent of the workspace (other than the author) about the note.
+async fn notify_mentions(
+    state: &SharedState,
+    by: &Agent,
+    conversation: &Conversation,
+    note: &Message,
+    mentions: &[Uuid],
+) {
+    let mut told = Vec::new();
+    for &id in mentions {
+        if id == by.id || told.contains(&id) {
+            continue;
+        }
+        match state.store.agent_entry(conversation.workspace_id, id).await {
+            Ok(Some(_)) => {}
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!("could not look up a mentioned agent: {e}");
+                continue;
+            }
+        }
+        told.push(id);
+        let text: String = note.body.chars().take(200).collect();
+        events::notify(
+            state,
+            id,
+            Notification {
+                id: Uuid::now_v7(),
+                kind: NotificationKind::Mention,
+                conversation_id: conversation.id,
+                by: Some(AgentRef {
+                    id: by.id,
+                    name: by.name.clone(),
+                }),
+                text,
+                at: note.created_at,
+            },
+        );
+    }
 }
 
 /// Messages after `after_seq` (ascending), or the newest before `before_seq`.
@@ -222,6 +306,7 @@ pub async fn page_view(
         viewed_at: livedesk_core::now_ms(),
     };
     state.store.add_page_view(&view).await?;
-    events::page_view(state, v.workspace_id, view);
+    state.presence.visitor_page(&view);
+    events::page_view(state, v.workspace_id, v.inbox_id, view);
     Ok(())
 }

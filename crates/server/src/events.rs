@@ -4,10 +4,10 @@
 
 use bytes::Bytes;
 use livedesk_core::fanout::{Event, Topic};
-use livedesk_protocol::frames::{AgentFrame, ServerFrame, VisitorFrame};
+use livedesk_protocol::frames::{AgentEventFrame, AgentFrame, VisitorFrame};
 use livedesk_protocol::model::{
-    Author, Conversation, Message, PageView, ReceiptStatus, Receipts, Side, VisitorAuthor,
-    VisitorConversation, VisitorMessage,
+    AgentEntry, Author, Contact, Conversation, LiveVisitor, Message, Notification, PageView,
+    ReceiptStatus, Receipts, Side, VisitorAuthor, VisitorConversation, VisitorMessage,
 };
 use uuid::Uuid;
 
@@ -23,10 +23,12 @@ fn encode<T: serde::Serialize>(frame: &T) -> Option<Bytes> {
     }
 }
 
-fn publish_to_agents(
+/// To the workspace's agent sockets that may see `inbox_id` (all of them for `None`).
+fn publish_to_agents<F: serde::Serialize>(
     state: &SharedState,
     workspace_id: Uuid,
-    frame: &AgentFrame,
+    inbox_id: Option<Uuid>,
+    frame: &F,
     message_seq: Option<(Uuid, i64)>,
 ) {
     if let Some(payload) = encode(frame) {
@@ -35,6 +37,20 @@ fn publish_to_agents(
             payload,
             message_seq,
             committed_at: std::time::Instant::now(),
+            inbox_id,
+        });
+    }
+}
+
+/// To one agent's console sockets only.
+fn publish_to_agent(state: &SharedState, agent_id: Uuid, frame: &AgentEventFrame) {
+    if let Some(payload) = encode(frame) {
+        state.fanout.publish(Event {
+            topic: Topic::Agent { agent_id },
+            payload,
+            message_seq: None,
+            committed_at: std::time::Instant::now(),
+            inbox_id: None,
         });
     }
 }
@@ -51,6 +67,7 @@ fn publish_to_visitor(
             payload,
             message_seq,
             committed_at: std::time::Instant::now(),
+            inbox_id: None,
         });
     }
 }
@@ -61,7 +78,8 @@ pub fn message_created(state: &SharedState, conversation: &Conversation, message
     publish_to_agents(
         state,
         conversation.workspace_id,
-        &ServerFrame::MessageCreated {
+        Some(conversation.inbox_id),
+        &AgentFrame::MessageCreated {
             message: message.clone(),
         },
         position,
@@ -70,7 +88,7 @@ pub fn message_created(state: &SharedState, conversation: &Conversation, message
         publish_to_visitor(
             state,
             conversation.contact_id,
-            &ServerFrame::MessageCreated { message },
+            &VisitorFrame::MessageCreated { message },
             position,
         );
     }
@@ -80,7 +98,8 @@ pub fn conversation_created(state: &SharedState, conversation: &Conversation) {
     publish_to_agents(
         state,
         conversation.workspace_id,
-        &ServerFrame::ConversationCreated {
+        Some(conversation.inbox_id),
+        &AgentFrame::ConversationCreated {
             conversation: conversation.clone(),
         },
         None,
@@ -88,22 +107,31 @@ pub fn conversation_created(state: &SharedState, conversation: &Conversation) {
     publish_to_visitor(
         state,
         conversation.contact_id,
-        &ServerFrame::ConversationCreated {
+        &VisitorFrame::ConversationCreated {
             conversation: VisitorConversation::from(conversation),
         },
         None,
     );
 }
 
-/// Typing is ephemeral: agents always hear it; the visitor hears agents only.
-pub fn typing(state: &SharedState, conversation: &Conversation, author: &Author, on: bool) {
+/// Typing is ephemeral: agents always hear it (with the visitor's draft, if any); the visitor
+/// hears agents only, and never a draft.
+pub fn typing(
+    state: &SharedState,
+    conversation: &Conversation,
+    author: &Author,
+    on: bool,
+    draft: Option<String>,
+) {
     publish_to_agents(
         state,
         conversation.workspace_id,
-        &ServerFrame::Typing {
+        Some(conversation.inbox_id),
+        &AgentFrame::Typing {
             conversation_id: conversation.id,
             author: author.clone(),
             on,
+            draft,
         },
         None,
     );
@@ -115,10 +143,11 @@ pub fn typing(state: &SharedState, conversation: &Conversation, author: &Author,
         publish_to_visitor(
             state,
             conversation.contact_id,
-            &ServerFrame::Typing {
+            &VisitorFrame::Typing {
                 conversation_id: conversation.id,
                 author,
                 on,
+                draft: None,
             },
             None,
         );
@@ -130,7 +159,8 @@ pub fn conversation_updated(state: &SharedState, conversation: &Conversation) {
     publish_to_agents(
         state,
         conversation.workspace_id,
-        &ServerFrame::ConversationUpdated {
+        Some(conversation.inbox_id),
+        &AgentFrame::ConversationUpdated {
             conversation: conversation.clone(),
         },
         None,
@@ -138,7 +168,7 @@ pub fn conversation_updated(state: &SharedState, conversation: &Conversation) {
     publish_to_visitor(
         state,
         conversation.contact_id,
-        &ServerFrame::ConversationUpdated {
+        &VisitorFrame::ConversationUpdated {
             conversation: VisitorConversation::from(conversation),
         },
         None,
@@ -159,7 +189,8 @@ pub fn receipt(state: &SharedState, conversation: &Conversation, side: Side, rec
         publish_to_agents(
             state,
             conversation.workspace_id,
-            &ServerFrame::Receipt {
+            Some(conversation.inbox_id),
+            &AgentFrame::Receipt {
                 conversation_id,
                 side,
                 status,
@@ -170,7 +201,7 @@ pub fn receipt(state: &SharedState, conversation: &Conversation, side: Side, rec
         publish_to_visitor(
             state,
             conversation.contact_id,
-            &ServerFrame::Receipt {
+            &VisitorFrame::Receipt {
                 conversation_id,
                 side,
                 status,
@@ -181,6 +212,64 @@ pub fn receipt(state: &SharedState, conversation: &Conversation, side: Side, rec
     }
 }
 
-pub fn page_view(state: &SharedState, workspace_id: Uuid, page: PageView) {
-    publish_to_agents(state, workspace_id, &ServerFrame::PageView { page }, None);
+pub fn page_view(state: &SharedState, workspace_id: Uuid, inbox_id: Uuid, page: PageView) {
+    publish_to_agents(
+        state,
+        workspace_id,
+        Some(inbox_id),
+        &AgentFrame::PageView { page },
+        None,
+    );
+}
+
+/// A teammate's directory entry changed (status, capacity, memberships, connection).
+pub fn agent_updated(state: &SharedState, agent: AgentEntry) {
+    let workspace_id = agent.agent.workspace_id;
+    publish_to_agents(
+        state,
+        workspace_id,
+        None,
+        &AgentEventFrame::AgentUpdated { agent },
+        None,
+    );
+}
+
+pub fn notify(state: &SharedState, agent_id: Uuid, notification: Notification) {
+    publish_to_agent(
+        state,
+        agent_id,
+        &AgentEventFrame::Notification { notification },
+    );
+}
+
+pub fn visitor_online(state: &SharedState, workspace_id: Uuid, visitor: LiveVisitor) {
+    let inbox_id = Some(visitor.inbox_id);
+    publish_to_agents(
+        state,
+        workspace_id,
+        inbox_id,
+        &AgentEventFrame::VisitorOnline { visitor },
+        None,
+    );
+}
+
+pub fn visitor_offline(state: &SharedState, workspace_id: Uuid, inbox_id: Uuid, contact_id: Uuid) {
+    publish_to_agents(
+        state,
+        workspace_id,
+        Some(inbox_id),
+        &AgentEventFrame::VisitorOffline { contact_id },
+        None,
+    );
+}
+
+pub fn contact_updated(state: &SharedState, contact: Contact) {
+    let (workspace_id, inbox_id) = (contact.workspace_id, contact.inbox_id);
+    publish_to_agents(
+        state,
+        workspace_id,
+        Some(inbox_id),
+        &AgentEventFrame::ContactUpdated { contact },
+        None,
+    );
 }

@@ -117,6 +117,7 @@ mod tests {
             payload: Bytes::from_static(b"{}"),
             message_seq: None,
             committed_at: std::time::Instant::now(),
+            inbox_id: None,
         }
     }
 

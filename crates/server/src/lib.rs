@@ -6,7 +6,9 @@
 //!   (`main` and every test start it the same way);
 //! - `http`: REST (`/api/v1`) and operational endpoints; `ws`: the `/ws/v1` socket;
 //! - `chat`: the conversation services both adapters call; `events`: frames for sockets;
-//! - `auth`, `limits`, `metrics`, `hub`, `net`, `tls`: what their names say;
+//! - `triage`: assigning, transferring, snoozing and labelling conversations, with their
+//!   timeline events and notifications;
+//! - `auth`, `limits`, `metrics`, `hub`, `presence`, `net`, `tls`: what their names say;
 //! - [`cli`]: the `livedesk` command line.
 
 pub mod auth;
@@ -20,8 +22,10 @@ mod hub;
 mod limits;
 pub mod metrics;
 mod net;
+mod presence;
 mod state;
 mod tls;
+mod triage;
 mod ws;
 
 use std::future::Future;
@@ -91,6 +95,7 @@ impl App {
             message_limiter: KeyedLimiter::new(limits.messages),
             fanout: Arc::new(LocalFanout(Arc::clone(&hub))),
             hub,
+            presence: Default::default(),
             store,
             shutdown,
             tasks: TaskTracker::new(),
@@ -143,6 +148,7 @@ impl App {
                 stop.cancel();
             }
         });
+        tokio::spawn(triage::wake_snoozed(Arc::clone(&state)));
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let router = http::router(Arc::clone(&state));
         net::serve(self.listener, self.tls, router, stop, grace).await;

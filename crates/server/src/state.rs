@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::KeyedLimiter;
+use crate::presence::Presence;
 
 pub type SharedState = Arc<AppState>;
 
@@ -19,6 +20,8 @@ pub struct AppState {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
+    /// Who is connected to this node now (agents' consoles, visitors' widgets).
+    pub presence: Presence,
     pub fanout: Arc<dyn Fanout>,
     pub login_limiter: KeyedLimiter<IpAddr>,
     pub widget_limiter: KeyedLimiter<IpAddr>,

@@ -94,3 +94,18 @@ pub fn json_to<T: serde::Serialize>(value: &T) -> String {
 pub fn json_from<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(|e| StoreError::Internal(Box::new(e)))
 }
+
+/// A unit enum's snake_case wire name (agent status, priority).
+pub fn wire_name<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+pub fn from_wire_name<T: serde::de::DeserializeOwned>(
+    column: &'static str,
+    s: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| bad(column, s))
+}

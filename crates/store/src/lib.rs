@@ -4,7 +4,8 @@
 //!   WAL mode, `synchronous=FULL` unless configured otherwise.
 //! - [`postgres`]: for clusters; same queries, row locks order concurrent appends.
 //! - `queries`: the SQL both backends share, stamped out per backend by a macro (both
-//!   accept `$N` placeholders, so one text serves both).
+//!   accept `$N` placeholders, so one text serves both); `directory`: the same for the
+//!   team's organisation (memberships, teams, triage, saved replies, labels).
 //! - [`testing`]: throw-away PostgreSQL databases for tests.
 //!
 //! Migrations are embedded per backend and run by [`connect`] (and `livedesk migrate`).
@@ -15,6 +16,7 @@ use std::sync::Arc;
 use livedesk_core::store::{Store, StoreError};
 
 mod codec;
+mod directory;
 pub mod postgres;
 mod queries;
 pub mod sqlite;

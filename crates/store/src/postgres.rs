@@ -37,3 +37,4 @@ impl PgStore {
 }
 
 crate::queries::impl_store!(PgStore, sqlx::Postgres, "postgres");
+crate::directory::impl_directory!(PgStore, sqlx::Postgres);

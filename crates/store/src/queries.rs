@@ -3,14 +3,19 @@
 //! Both SQLite and PostgreSQL accept `$N` placeholders, `RETURNING` and `ON CONFLICT`, so one
 //! text serves both; only the schema (migrations) and connection set-up differ.
 
-pub const AGENT_COLS: &str = "id, workspace_id, email, name, role";
+pub const AGENT_COLS: &str = "id, workspace_id, email, name, role, status, capacity";
 pub const INBOX_COLS: &str =
     "id, workspace_id, name, allowed_origins, settings, identity_secret IS NOT NULL AS identity_verification, created_at";
 pub const CONTACT_COLS: &str =
     "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at";
 pub const CONVERSATION_COLS: &str =
-    "id, workspace_id, inbox_id, contact_id, status, assignee_id, last_seq, \
-     agent_delivered, agent_read, contact_delivered, contact_read, created_at, updated_at";
+    "id, workspace_id, inbox_id, contact_id, status, assignee_id, team_id, priority, labels, \
+     snoozed_until, last_seq, agent_delivered, agent_read, contact_delivered, contact_read, \
+     created_at, updated_at, \
+     (SELECT MIN(w.created_at) FROM messages w WHERE w.conversation_id = conversations.id \
+      AND w.author_kind = 'contact' AND w.seq > COALESCE((SELECT MAX(r.seq) FROM messages r \
+      WHERE r.conversation_id = conversations.id AND r.author_kind = 'agent' AND r.kind = 'text'), 0)) \
+     AS waiting_since";
 pub const MESSAGE_COLS: &str =
     "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
      kind, body, attachment, created_at";
@@ -50,6 +55,8 @@ macro_rules! impl_store {
                 email: row.try_get("email")?,
                 name: row.try_get("name")?,
                 role: codec::role(row.try_get::<&str, _>("role")?).map_err(decode)?,
+                status: codec::from_wire_name("status", row.try_get::<&str, _>("status")?).map_err(decode)?,
+                capacity: u32::try_from(row.try_get::<i64, _>("capacity")?).unwrap_or(0),
             })
         }
 
@@ -62,6 +69,7 @@ macro_rules! impl_store {
                     .map_err(decode)?,
                 settings: codec::json_from(row.try_get::<&str, _>("settings")?).map_err(decode)?,
                 identity_verification: row.try_get("identity_verification")?,
+                member_ids: Vec::new(),
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -88,6 +96,11 @@ macro_rules! impl_store {
                 contact_id: row.try_get("contact_id")?,
                 status: codec::status(row.try_get::<&str, _>("status")?).map_err(decode)?,
                 assignee_id: row.try_get("assignee_id")?,
+                team_id: row.try_get("team_id")?,
+                priority: codec::from_wire_name("priority", row.try_get::<&str, _>("priority")?).map_err(decode)?,
+                labels: codec::json_from(row.try_get::<&str, _>("labels")?).map_err(decode)?,
+                snoozed_until: row.try_get("snoozed_until")?,
+                waiting_since: row.try_get("waiting_since")?,
                 last_seq: row.try_get("last_seq")?,
                 receipts: Receipts {
                     agent_delivered: row.try_get("agent_delivered")?,
@@ -243,6 +256,8 @@ macro_rules! impl_store {
                     email: new.email.as_str().to_owned(),
                     name: new.name.as_str().to_owned(),
                     role: new.role,
+                    status: Default::default(),
+                    capacity: 5,
                 };
                 sqlx::query(
                     "INSERT INTO agents (id, workspace_id, email, name, role, password_hash, created_at) \
@@ -319,7 +334,7 @@ macro_rules! impl_store {
 
             async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<AgentSession>> {
                 let sql = format!(
-                    "SELECT a.id, a.workspace_id, a.email, a.name, a.role, s.expires_at \
+                    "SELECT a.id, a.workspace_id, a.email, a.name, a.role, a.status, a.capacity, s.expires_at \
                      FROM sessions s JOIN agents a ON a.id = s.agent_id \
                      WHERE s.token_hash = $1 AND s.expires_at > $2"
                 );
@@ -367,6 +382,7 @@ macro_rules! impl_store {
                     allowed_origins: allowed_origins.iter().map(|o| o.as_str().to_owned()).collect(),
                     settings: WidgetSettings::default(),
                     identity_verification: false,
+                    member_ids: Vec::new(),
                     created_at: now_ms(),
                 };
                 sqlx::query(
@@ -490,6 +506,11 @@ macro_rules! impl_store {
                     contact_id,
                     status: ConversationStatus::Open,
                     assignee_id: None,
+                    team_id: None,
+                    priority: Default::default(),
+                    labels: Vec::new(),
+                    snoozed_until: None,
+                    waiting_since: None,
                     last_seq: 0,
                     receipts: Receipts::default(),
                     created_at: now,

@@ -66,3 +66,4 @@ impl SqliteStore {
 }
 
 crate::queries::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+crate::directory::impl_directory!(SqliteStore, sqlx::Sqlite);

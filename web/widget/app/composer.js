@@ -70,7 +70,7 @@ export function composer(store, actions) {
   });
   input.addEventListener('input', () => {
     grow();
-    if (input.value.trim()) actions.typing();
+    actions.typing(input.value);
   });
   input.addEventListener('paste', (e) => {
     const f = e.clipboardData?.files[0];

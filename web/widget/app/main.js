@@ -36,11 +36,14 @@ let welcomes = 0;
 const str = (x, max) => (typeof x === 'string' ? x.slice(0, max) : '');
 const open = () => v.store.state.conversation?.status !== 'resolved' && v.store.state.conversation;
 
-/** @param {boolean} on */
-function sendTyping(on) {
+/** @param {boolean} on @param {string} [draft] */
+function sendTyping(on, draft) {
   const c = open();
-  if (c) client.typing(c.id, on);
+  if (c) client.typing(c.id, on, on ? draft : undefined);
 }
+/** @type {ReturnType<typeof setTimeout>|undefined} */
+let draftTimer;
+let draft = '';
 
 /** @param {boolean} isOpen */
 function setOpen(isOpen) {
@@ -59,6 +62,8 @@ const actions = {
     clearTimeout(typingOff);
     if (typingSent) sendTyping(false);
     typingSent = 0;
+    clearTimeout(draftTimer);
+    draftTimer = undefined;
     client.enqueue(c ? c.id : '', body);
     if (!c) v.conversation().catch(() => {});
     v.start();
@@ -66,12 +71,24 @@ const actions = {
   async attach(file) {
     (await import('./upload.js')).attach(v, file);
   },
-  typing() {
-    if (Date.now() - typingSent > 3000) {
-      typingSent = Date.now();
-      sendTyping(true);
-    }
+  typing(text) {
+    // The draft goes out at most every 700 ms (the last one always), so agents see it live.
+    draft = text;
     clearTimeout(typingOff);
+    if (!text.trim()) {
+      clearTimeout(draftTimer);
+      draftTimer = undefined;
+      if (typingSent) sendTyping(false);
+      typingSent = 0;
+      return;
+    }
+    if (!draftTimer) {
+      draftTimer = setTimeout(() => {
+        draftTimer = undefined;
+        typingSent = Date.now();
+        sendTyping(true, draft);
+      }, Math.max(0, 700 - (Date.now() - typingSent)));
+    }
     typingOff = setTimeout(() => {
       typingSent = 0;
       sendTyping(false);

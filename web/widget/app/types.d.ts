@@ -76,7 +76,8 @@ export interface State {
 export interface Actions {
   send(body: string): void;
   attach(file: File): void;
-  typing(): void;
+  /** The composer's text changed (sent as typing with a draft, throttled). */
+  typing(text: string): void;
   close(): void;
   toggleMute(): void;
   newConversation(): void;

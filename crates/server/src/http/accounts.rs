@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use livedesk_core::directory::AgentChanges;
 use livedesk_core::now_ms;
 use livedesk_core::store::{InboxChanges, NewAgentRecord, NewSession};
 use livedesk_core::values::{DisplayName, Email, NewPassword, WebOrigin};
@@ -266,6 +267,26 @@ pub async fn create_agent(
             password_hash: hash,
         })
         .await?;
+    let agent = if req.capacity.is_some() || req.inbox_ids.is_some() || req.team_ids.is_some() {
+        let changes = AgentChanges {
+            capacity: req.capacity.map(super::team::capacity).transpose()?,
+            inbox_ids: req.inbox_ids,
+            team_ids: req.team_ids,
+            ..Default::default()
+        };
+        state
+            .store
+            .update_agent(admin.workspace_id, agent.id, changes)
+            .await?
+            .agent
+    } else {
+        agent
+    };
+    if let Ok(Some(entry)) =
+        crate::presence::agent_entry(&state, agent.workspace_id, agent.id).await
+    {
+        crate::events::agent_updated(&state, entry);
+    }
     Ok((StatusCode::CREATED, axum::Json(agent)))
 }
 
@@ -288,14 +309,19 @@ pub async fn create_inbox(
     Ok((StatusCode::CREATED, axum::Json(inbox)))
 }
 
+/// The inboxes the agent works (every inbox for admins and supervisors), with their members.
 pub async fn list_inboxes(
     State(state): State<SharedState>,
     caller: Caller,
 ) -> ApiResult<axum::Json<Vec<Inbox>>> {
     let (agent, _) = caller.require_agent()?;
-    Ok(axum::Json(
-        state.store.list_inboxes(agent.workspace_id).await?,
-    ))
+    let scope = crate::chat::inbox_scope(&state, agent).await?;
+    let mut inboxes = state.store.list_inboxes(agent.workspace_id).await?;
+    inboxes.retain(|i| scope.as_ref().is_none_or(|s| s.contains(&i.id)));
+    for inbox in &mut inboxes {
+        inbox.member_ids = state.store.inbox_member_ids(inbox.id).await?;
+    }
+    Ok(axum::Json(inboxes))
 }
 
 /// `PATCH /api/v1/inboxes/{id}`: name, allowed origins, widget settings, identity secret.
@@ -377,10 +403,16 @@ pub async fn update_inbox(
         settings: Some(settings),
         identity_secret,
     };
-    Ok(axum::Json(
+    let mut inbox = state
+        .store
+        .update_inbox(admin.workspace_id, id, changes)
+        .await?;
+    if let Some(members) = req.member_ids {
         state
             .store
-            .update_inbox(admin.workspace_id, id, changes)
-            .await?,
-    ))
+            .set_inbox_members(admin.workspace_id, id, &members)
+            .await?;
+    }
+    inbox.member_ids = state.store.inbox_member_ids(id).await?;
+    Ok(axum::Json(inbox))
 }

@@ -63,6 +63,27 @@ pub async fn loader(headers: HeaderMap) -> ApiResult<Response> {
     file("widget/loader.js", &headers).ok_or_else(ApiError::not_found)
 }
 
+/// `/app` and every path below it: the agent console, a single-page app whose router reads
+/// the path. Its CSP allows only its own origin, and no one may frame it.
+pub async fn console(headers: HeaderMap) -> ApiResult<Response> {
+    let mut res = file("console/index.html", &headers).ok_or_else(ApiError::not_found)?;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: data:; \
+             connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; object-src 'none'; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    Ok(res)
+}
+
 #[derive(Debug, Deserialize)]
 pub struct FrameQuery {
     inbox: Uuid,

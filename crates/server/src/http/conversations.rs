@@ -3,10 +3,15 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use livedesk_core::directory::{
+    AssigneeFilter, ConversationChanges, ConversationQuery, ConversationSort,
+};
 use livedesk_core::store::ConversationFilter;
-use livedesk_protocol::model::{ConversationStatus, VisitorConversation, VisitorMessage};
+use livedesk_protocol::model::{
+    Conversation, ConversationStatus, Role, VisitorConversation, VisitorMessage,
+};
 use livedesk_protocol::rest::{
-    ConversationPage, MessagePage, NewConversation, NewMessage, UpdateConversation,
+    ConversationPage, MessagePage, NewConversation, NewMessage, Transfer, UpdateConversation,
     VisitorConversationList, VisitorMessagePage,
 };
 use livedesk_protocol::ErrorCode;
@@ -19,6 +24,7 @@ use crate::chat;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::state::SharedState;
+use crate::triage;
 
 pub async fn create(
     State(state): State<SharedState>,
@@ -44,10 +50,37 @@ pub async fn create(
             }
         },
     };
-    let conversation = state
+    if let Caller::Agent { agent, .. } = &caller {
+        if let Some(inboxes) = chat::inbox_scope(&state, agent).await? {
+            if !inboxes.contains(&inbox_id) {
+                return Err(ApiError::not_found());
+            }
+        }
+        if req.assignee_id.is_some_and(|a| a != agent.id) && agent.role == Role::Agent {
+            return Err(ApiError::forbidden(
+                "assigning a new conversation to someone else",
+            ));
+        }
+    } else if req.assignee_id.is_some() {
+        return Err(ApiError::forbidden("assigning conversations"));
+    }
+    let mut conversation = state
         .store
         .create_conversation(caller.workspace_id(), inbox_id, contact_id)
         .await?;
+    if let Some(assignee) = req.assignee_id {
+        conversation = state
+            .store
+            .change_conversation(
+                conversation.workspace_id,
+                conversation.id,
+                ConversationChanges {
+                    assignee_id: Some(Some(assignee)),
+                    ..Default::default()
+                },
+            )
+            .await?;
+    }
     events::conversation_created(&state, &conversation);
     Ok(match caller {
         Caller::Visitor(_) => (
@@ -64,6 +97,12 @@ pub async fn create(
 pub struct ListQuery {
     status: Option<ConversationStatus>,
     inbox_id: Option<Uuid>,
+    /// `me`, `none` or an agent id (agents' lists only).
+    assignee: Option<String>,
+    team_id: Option<Uuid>,
+    label: Option<String>,
+    /// `activity` (default) or `waiting`.
+    sort: Option<String>,
     before: Option<i64>,
     limit: Option<u32>,
 }
@@ -91,15 +130,53 @@ pub async fn list(
             .collect();
         return Ok(axum::Json(VisitorConversationList { conversations }).into_response());
     }
-    let conversations = state.store.list_conversations(&filter).await?;
-    let next_before = if conversations.len() == limit as usize {
+    let (agent, _) = caller.require_agent()?;
+    let bad = |what: &str| ApiError::new(ErrorCode::ValidationFailed, format!("unknown {what}"));
+    let assignee = match q.assignee.as_deref() {
+        None => AssigneeFilter::Any,
+        Some("me") => AssigneeFilter::Agent(agent.id),
+        Some("none") => AssigneeFilter::Unassigned,
+        Some(id) => AssigneeFilter::Agent(
+            Uuid::parse_str(id).map_err(|_| bad("assignee: use me, none or an agent id"))?,
+        ),
+    };
+    let sort = match q.sort.as_deref() {
+        None | Some("activity") => ConversationSort::Activity,
+        Some("waiting") => ConversationSort::Waiting,
+        Some(_) => return Err(bad("sort: use activity or waiting")),
+    };
+    let inbox_ids = match (chat::inbox_scope(&state, agent).await?, q.inbox_id) {
+        (Some(mine), Some(one)) => Some(mine.into_iter().filter(|i| *i == one).collect()),
+        (Some(mine), None) => Some(mine),
+        (None, one) => one.map(|i| vec![i]),
+    };
+    let query = ConversationQuery {
+        workspace_id: agent.workspace_id,
+        inbox_ids,
+        status: q.status,
+        assignee,
+        team_id: q.team_id,
+        label: q.label,
+        sort,
+        updated_before: q.before.filter(|_| sort == ConversationSort::Activity),
+        limit,
+    };
+    let conversations = state.store.find_conversations(&query).await?;
+    let next_before = if conversations.len() == limit as usize && sort == ConversationSort::Activity
+    {
         conversations.last().map(|c| c.updated_at)
     } else {
         None
     };
+    let contact_ids: Vec<Uuid> = conversations.iter().map(|c| c.contact_id).collect();
+    let contacts = state
+        .store
+        .contacts_by_ids(agent.workspace_id, &contact_ids)
+        .await?;
     Ok(axum::Json(ConversationPage {
         conversations,
         next_before,
+        contacts,
     })
     .into_response())
 }
@@ -133,6 +210,7 @@ pub async fn send(
         body: req.body,
         kind: req.kind,
         attachment_id: req.attachment_id,
+        mentions: req.mentions,
     };
     let ack = chat::send_message(&state, &caller, &conversation, outgoing, "rest").await?;
     let status = if ack.duplicate {
@@ -190,18 +268,31 @@ pub async fn messages(
     })
 }
 
-/// Agents change status or assignee; both sides hear `conversation.updated`.
+/// Agents change status, assignee, team, priority or labels; both sides hear
+/// `conversation.updated`, agents also the timeline event.
 pub async fn update(
     State(state): State<SharedState>,
     caller: Caller,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateConversation>,
-) -> ApiResult<axum::Json<livedesk_protocol::model::Conversation>> {
+) -> ApiResult<axum::Json<Conversation>> {
     let (agent, _) = caller.require_agent()?;
-    let conversation = state
-        .store
-        .update_conversation(agent.workspace_id, id, req.status, req.assignee_id)
-        .await?;
-    events::conversation_updated(&state, &conversation);
-    Ok(axum::Json(conversation))
+    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    Ok(axum::Json(
+        triage::update(&state, agent, &conversation, req).await?,
+    ))
+}
+
+/// Hands the conversation to an agent or a team.
+pub async fn transfer(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<Transfer>,
+) -> ApiResult<axum::Json<Conversation>> {
+    let (agent, _) = caller.require_agent()?;
+    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    Ok(axum::Json(
+        triage::transfer(&state, agent, &conversation, req).await?,
+    ))
 }

@@ -4,18 +4,20 @@
 mod accounts;
 mod assets;
 mod attachments;
+mod contacts;
 mod conversations;
 mod extract;
 
 pub use extract::Query;
 mod ops;
+mod team;
 mod widget;
 
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -30,8 +32,32 @@ pub fn router(state: SharedState) -> Router {
         .route("/auth/logout", post(accounts::logout))
         .route("/auth/logout-all", post(accounts::logout_all))
         .route("/auth/password", post(accounts::change_password))
-        .route("/me", get(accounts::me))
-        .route("/agents", post(accounts::create_agent))
+        .route("/me", get(accounts::me).patch(team::update_me))
+        .route(
+            "/agents",
+            post(accounts::create_agent).get(team::list_agents),
+        )
+        .route("/agents/{id}", patch(team::update_agent))
+        .route("/teams", get(team::list_teams).post(team::create_team))
+        .route(
+            "/teams/{id}",
+            patch(team::update_team).delete(team::delete_team),
+        )
+        .route(
+            "/canned-responses",
+            get(team::list_canned).post(team::create_canned),
+        )
+        .route(
+            "/canned-responses/{id}",
+            patch(team::update_canned).delete(team::delete_canned),
+        )
+        .route("/labels", get(team::list_labels).post(team::create_label))
+        .route("/labels/{id}", delete(team::delete_label))
+        .route(
+            "/contacts/{id}",
+            get(contacts::show).patch(contacts::update),
+        )
+        .route("/visitors", get(contacts::live))
         .route(
             "/inboxes",
             post(accounts::create_inbox).get(accounts::list_inboxes),
@@ -57,6 +83,10 @@ pub fn router(state: SharedState) -> Router {
         )
         .route("/attachments/{id}", get(attachments::download))
         .route(
+            "/conversations/{id}/transfer",
+            post(conversations::transfer),
+        )
+        .route(
             "/conversations/{id}/messages",
             post(conversations::send).get(conversations::messages),
         )
@@ -71,6 +101,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/static/{*path}", get(assets::static_file))
         .route("/widget/loader.js", get(assets::loader))
         .route("/widget/frame", get(assets::frame))
+        .route("/app", get(assets::console))
+        .route("/app/{*path}", get(assets::console))
         .layer(tower_http::compression::CompressionLayer::new());
     Router::new()
         .nest("/api/v1", api)

@@ -35,6 +35,7 @@ pub async fn metrics() -> impl IntoResponse {
     )
 }
 
-pub async fn index() -> &'static str {
-    "Livedesk is running. API: /api/v1, WebSocket: /ws/v1, health: /healthz, /readyz, /metrics.\n"
+/// The root sends people to the console.
+pub async fn index() -> axum::response::Redirect {
+    axum::response::Redirect::to("/app")
 }

@@ -145,7 +145,7 @@ fn visitor_contact(c: Contact) -> VisitorContact {
 
 /// Custom attributes: at most 50 keys of `[A-Za-z0-9_.-]{1,64}`, values strings (≤ 1000
 /// characters), numbers, booleans or null (null removes the key).
-fn merge_attributes(
+pub(super) fn merge_attributes(
     mut current: Map<String, Value>,
     changes: Map<String, Value>,
 ) -> Result<Map<String, Value>, ApiError> {
@@ -230,6 +230,7 @@ pub async fn update_contact(
         .store
         .update_contact(v.workspace_id, v.contact_id, changes)
         .await?;
+    crate::events::contact_updated(&state, contact.clone());
     Ok(axum::Json(visitor_contact(contact)))
 }
 

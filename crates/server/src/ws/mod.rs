@@ -5,6 +5,7 @@
 //! origins. Authentication happens in the first frame (`hello`), or by the session cookie or
 //! `Authorization` header of the handshake; tokens never travel in the URL.
 
+mod presence;
 mod seen;
 pub mod session;
 

@@ -5,8 +5,9 @@
 //! pings, and the close frame. Live events wait until the `hello` replay is written, and
 //! [`Seen`] drops any seq this socket already wrote.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
@@ -73,10 +74,14 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let (event_tx, event_rx) = mpsc::channel::<Event>(state.config.limits.ws_queue);
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
+    let (scope_tx, scope_rx) = tokio::sync::watch::channel(Scope::default());
     let writer = tokio::spawn(write_loop(
         sink,
         out_rx,
-        event_rx,
+        Live {
+            events: event_rx,
+            scope: scope_rx,
+        },
         slow.clone(),
         state.shutdown.clone(),
         Duration::from_secs(state.config.limits.heartbeat_secs),
@@ -91,6 +96,7 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         abuse: Bucket::full(ABUSE_RATE),
         chatter: Bucket::full(CHATTER_RATE),
         ip: handshake.ip,
+        scope: scope_tx,
     };
     let kind = reader
         .run(stream, handshake, event_tx, slow, &writer_done)
@@ -111,6 +117,9 @@ const CHATTER_RATE: Rate = Rate {
     per: Duration::from_secs(1),
 };
 
+/// The longest visitor draft passed on to agents.
+const MAX_DRAFT_CHARS: usize = 2000;
+
 /// Protocol errors tolerated before the socket is closed: 10 per 10 s.
 const ABUSE_RATE: Rate = Rate {
     count: 10,
@@ -129,7 +138,13 @@ struct Reader {
     chatter: Bucket,
     /// The client's address, for the log.
     ip: IpAddr,
+    /// Which inboxes' events this socket may carry; read by the writer.
+    scope: tokio::sync::watch::Sender<Scope>,
 }
+
+/// The inboxes whose events an agent socket carries: `None` for all (admins, supervisors,
+/// and visitors, whose topic is their own).
+type Scope = Option<Arc<HashSet<Uuid>>>;
 
 /// How a frame went: keep reading, or close.
 enum Flow {
@@ -263,8 +278,23 @@ impl Reader {
             .get_or_create(&KindLabel { kind })
             .inc();
         tracing::debug!(ip = %self.ip, kind, "socket authenticated");
+        if let Err(err) = self.refresh_scope(&caller).await {
+            self.send(Out::Frame(error_frame(id, &err))).await;
+            self.send(Out::Close(close::SERVICE_RESTART, "try again"))
+                .await;
+            return None;
+        }
         // Subscribe before reading the replay, so nothing committed in between is missed.
+        let _personal = match &caller {
+            Caller::Agent { agent, .. } => Some(self.state.hub.subscribe(
+                Topic::Agent { agent_id: agent.id },
+                event_tx.clone(),
+                slow.clone(),
+            )),
+            Caller::Visitor(_) => None,
+        };
         let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
+        let _presence = super::presence::Connected::new(&self.state, &caller).await;
         self.messages = Some(Bucket::full(limits.messages));
         let welcome: VisitorFrame = ServerFrame::Welcome {
             id: id.clone(),
@@ -342,8 +372,28 @@ impl Reader {
         }
     }
 
+    /// Reads the inboxes an agent may see now; a change empties the conversation cache.
+    async fn refresh_scope(&mut self, caller: &Caller) -> Result<(), ApiError> {
+        let Caller::Agent { agent, .. } = caller else {
+            return Ok(());
+        };
+        let scope: Scope = chat::inbox_scope(&self.state, agent)
+            .await?
+            .map(|ids| Arc::new(ids.into_iter().collect()));
+        if *self.scope.borrow() != scope {
+            self.conversations.clear();
+            self.scope.send_replace(scope);
+        }
+        Ok(())
+    }
+
     /// Agent sessions can be revoked (sign-out, password change): re-check now and then.
-    async fn still_valid(&self) -> Flow {
+    async fn still_valid(&mut self) -> Flow {
+        if let Some(caller) = self.caller.clone() {
+            if let Err(e) = self.refresh_scope(&caller).await {
+                tracing::debug!("could not refresh a socket's inboxes: {e:?}");
+            }
+        }
         let now = livedesk_core::now_ms();
         match &self.caller {
             Some(Caller::Agent { token_hash, .. }) => {
@@ -412,6 +462,7 @@ impl Reader {
                 body,
                 kind,
                 attachment_id,
+                mentions,
             } => {
                 self.take_token()?;
                 let conversation = self.conversation(conversation_id).await?;
@@ -421,6 +472,7 @@ impl Reader {
                     body,
                     kind,
                     attachment_id,
+                    mentions,
                 };
                 let ack =
                     chat::send_message(&self.state, caller, &conversation, outgoing, "ws").await?;
@@ -454,6 +506,7 @@ impl Reader {
             ClientFrame::Typing {
                 conversation_id,
                 on,
+                draft,
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
@@ -461,7 +514,20 @@ impl Reader {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                events::typing(&self.state, &conversation, &chat::author_of(caller), on);
+                // Only a visitor's draft is shown (to agents); it is clipped, never stored.
+                let draft = match caller {
+                    Caller::Visitor(_) if on => {
+                        draft.map(|d| d.chars().take(MAX_DRAFT_CHARS).collect())
+                    }
+                    _ => None,
+                };
+                events::typing(
+                    &self.state,
+                    &conversation,
+                    &chat::author_of(caller),
+                    on,
+                    draft,
+                );
                 Ok(())
             }
             ClientFrame::Resume {
@@ -610,10 +676,16 @@ fn read_error(e: axum::Error) -> Flow {
     }
 }
 
+/// Live events for the writer, and which inboxes' events it may write.
+struct Live {
+    events: mpsc::Receiver<Event>,
+    scope: tokio::sync::watch::Receiver<Scope>,
+}
+
 async fn write_loop(
     mut sink: SplitSink<WebSocket, WsMessage>,
     mut replies: mpsc::Receiver<Out>,
-    mut events: mpsc::Receiver<Event>,
+    Live { mut events, scope }: Live,
     slow: CancellationToken,
     shutdown: CancellationToken,
     heartbeat: Duration,
@@ -655,6 +727,11 @@ async fn write_loop(
             event = events.recv(), if live => match event {
                 None => break,
                 Some(event) => {
+                    if let (Some(inbox), Some(allowed)) = (event.inbox_id, scope.borrow().as_ref()) {
+                        if !allowed.contains(&inbox) {
+                            continue;
+                        }
+                    }
                     if let Some((conversation, seq)) = event.message_seq {
                         if !seen.first_time(conversation, seq) {
                             continue;

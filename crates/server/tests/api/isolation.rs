@@ -553,6 +553,12 @@ async fn forged_expired_and_revoked_tokens_are_refused_over_rest_and_websocket(
             livedesk_protocol::model::Role::Agent,
         )
         .await;
+    // An agent works only the inboxes they are a member of.
+    app.state
+        .store
+        .set_inbox_members(s.agent.agent.workspace_id, s.inbox, &[agent.agent.id])
+        .await
+        .unwrap();
     let (status, _) = app.messages(&agent.token, c, 0).await;
     assert_eq!(status, 200);
     let (status, body) = call(

@@ -17,9 +17,20 @@ async fn health_and_readiness(app: TestApp, _db: Database) {
     let res = reqwest::get(app.url("/readyz")).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_eq!(res.text().await.unwrap(), "ready");
-    let res = reqwest::get(app.url("/")).await.unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects.get(app.url("/")).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/app");
+    let res = reqwest::get(app.url("/app/conversations/x")).await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.text().await.unwrap().contains("/ws/v1"));
+    assert!(res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert!(res.text().await.unwrap().contains("<title>Livedesk"));
     app.stop().await;
 }
 

@@ -1618,7 +1618,10 @@ async fn agents_update_conversations_and_both_sides_hear_it(app: TestApp, _db: D
     assert_eq!(conv["status"], "resolved");
     let heard = agent_ws.expect("conversation.updated").await;
     assert_eq!(heard["conversation"]["assignee_id"], me);
-    let colleague = app.new_agent(s.agent.agent.workspace_id, Role::Agent).await;
+    // A supervisor may take over a conversation assigned to someone else.
+    let colleague = app
+        .new_agent(s.agent.agent.workspace_id, Role::Supervisor)
+        .await;
     let (status, conv) = patch(
         &app,
         &path,

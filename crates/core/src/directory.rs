@@ -1,0 +1,156 @@
+//! The storage port for how a support team is organised and works its conversations:
+//! agents' status and capacity, inbox and team membership, conversation triage (team,
+//! priority, labels, snooze), saved replies and labels. Part of every [`Store`](crate::store::Store).
+
+use async_trait::async_trait;
+use livedesk_protocol::model::{
+    Agent, AgentEntry, AgentStatus, CannedResponse, Contact, Conversation, ConversationStatus,
+    Label, Millis, Priority, Role, Team,
+};
+use uuid::Uuid;
+
+use crate::store::StoreResult;
+use crate::values::DisplayName;
+
+/// Admin changes to an agent; `None` leaves a field as it is. Lists replace the whole set.
+#[derive(Debug, Clone, Default)]
+pub struct AgentChanges {
+    pub name: Option<DisplayName>,
+    pub role: Option<Role>,
+    pub capacity: Option<u32>,
+    pub inbox_ids: Option<Vec<Uuid>>,
+    pub team_ids: Option<Vec<Uuid>>,
+}
+
+/// Conversation changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChanges {
+    pub status: Option<ConversationStatus>,
+    /// `Some(None)` unassigns.
+    pub assignee_id: Option<Option<Uuid>>,
+    /// `Some(None)` takes the conversation off its team.
+    pub team_id: Option<Option<Uuid>>,
+    pub priority: Option<Priority>,
+    pub labels: Option<Vec<String>>,
+    /// Set together with status `snoozed`; cleared by any other status.
+    pub snoozed_until: Option<Millis>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    Agent(Uuid),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ConversationSort {
+    /// Newest activity first.
+    #[default]
+    Activity,
+    /// Longest waiting for an agent's reply first; conversations nobody waits on last.
+    Waiting,
+}
+
+/// The console's conversation list query.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationQuery {
+    pub workspace_id: Uuid,
+    /// Only these inboxes; `None` for all of the workspace.
+    pub inbox_ids: Option<Vec<Uuid>>,
+    pub status: Option<ConversationStatus>,
+    pub assignee: AssigneeFilter,
+    pub team_id: Option<Uuid>,
+    pub label: Option<String>,
+    pub sort: ConversationSort,
+    /// Paging by activity: only conversations updated strictly before this time.
+    pub updated_before: Option<Millis>,
+    pub limit: u32,
+}
+
+#[async_trait]
+pub trait Directory: Send + Sync + 'static {
+    /// Every agent of the workspace with memberships and open conversation counts
+    /// (`connected` is left `false`: the server knows who has a socket).
+    async fn agent_entries(&self, workspace_id: Uuid) -> StoreResult<Vec<AgentEntry>>;
+    async fn agent_entry(
+        &self,
+        workspace_id: Uuid,
+        agent_id: Uuid,
+    ) -> StoreResult<Option<AgentEntry>>;
+    /// `NotFound` when the agent, or any inbox or team named, is not of the workspace.
+    async fn update_agent(
+        &self,
+        workspace_id: Uuid,
+        agent_id: Uuid,
+        changes: AgentChanges,
+    ) -> StoreResult<AgentEntry>;
+    async fn set_agent_status(&self, agent_id: Uuid, status: AgentStatus) -> StoreResult<Agent>;
+    async fn agent_inbox_ids(&self, agent_id: Uuid) -> StoreResult<Vec<Uuid>>;
+    /// Replaces the inbox's members; `NotFound` when one is not an agent of the workspace.
+    async fn set_inbox_members(
+        &self,
+        workspace_id: Uuid,
+        inbox_id: Uuid,
+        member_ids: &[Uuid],
+    ) -> StoreResult<()>;
+    async fn inbox_member_ids(&self, inbox_id: Uuid) -> StoreResult<Vec<Uuid>>;
+
+    /// `Conflict` when the workspace has a team of that name.
+    async fn create_team(
+        &self,
+        workspace_id: Uuid,
+        name: &DisplayName,
+        member_ids: &[Uuid],
+    ) -> StoreResult<Team>;
+    async fn update_team(
+        &self,
+        workspace_id: Uuid,
+        team_id: Uuid,
+        name: Option<&DisplayName>,
+        member_ids: Option<&[Uuid]>,
+    ) -> StoreResult<Team>;
+    /// Conversations of the team stay, without a team.
+    async fn delete_team(&self, workspace_id: Uuid, team_id: Uuid) -> StoreResult<()>;
+    async fn team(&self, workspace_id: Uuid, team_id: Uuid) -> StoreResult<Option<Team>>;
+    async fn list_teams(&self, workspace_id: Uuid) -> StoreResult<Vec<Team>>;
+
+    /// `NotFound` when the conversation, the assignee or the team is not of the workspace.
+    async fn change_conversation(
+        &self,
+        workspace_id: Uuid,
+        id: Uuid,
+        changes: ConversationChanges,
+    ) -> StoreResult<Conversation>;
+    async fn find_conversations(&self, query: &ConversationQuery)
+        -> StoreResult<Vec<Conversation>>;
+    /// Snoozed conversations whose time has come, reopened; returns them.
+    async fn wake_snoozed(&self, now: Millis) -> StoreResult<Vec<Conversation>>;
+    async fn contacts_by_ids(&self, workspace_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Contact>>;
+
+    async fn list_canned_responses(&self, workspace_id: Uuid) -> StoreResult<Vec<CannedResponse>>;
+    /// `Conflict` when the shortcut is taken in the workspace.
+    async fn create_canned_response(
+        &self,
+        workspace_id: Uuid,
+        shortcut: &str,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<CannedResponse>;
+    async fn update_canned_response(
+        &self,
+        workspace_id: Uuid,
+        id: Uuid,
+        shortcut: &str,
+        title: &str,
+        body: &str,
+    ) -> StoreResult<CannedResponse>;
+    async fn delete_canned_response(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<()>;
+
+    async fn list_labels(&self, workspace_id: Uuid) -> StoreResult<Vec<Label>>;
+    /// `Conflict` when the workspace has a label of that name.
+    async fn create_label(&self, workspace_id: Uuid, name: &str, color: &str)
+        -> StoreResult<Label>;
+    async fn delete_label(&self, workspace_id: Uuid, id: Uuid) -> StoreResult<()>;
+}

@@ -1,0 +1,122 @@
+//! Contacts as the console shows them (profile, pages, past conversations), and the visitors
+//! on the site now.
+
+use axum::extract::State;
+use livedesk_core::store::{ContactChanges, ConversationFilter};
+use livedesk_core::values::{DisplayName, Email};
+use livedesk_protocol::model::{Agent, Contact};
+use livedesk_protocol::rest::{ContactDetail, LiveVisitorList, UpdateContact};
+use livedesk_protocol::ErrorCode;
+use uuid::Uuid;
+
+use super::extract::{Json, Path};
+use crate::auth::Caller;
+use crate::chat;
+use crate::error::{ApiError, ApiResult};
+use crate::events;
+use crate::presence;
+use crate::state::SharedState;
+
+/// The contact, if the agent works its inbox.
+async fn contact_for(state: &SharedState, agent: &Agent, id: Uuid) -> ApiResult<Contact> {
+    let contact = state
+        .store
+        .contact(agent.workspace_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    match chat::inbox_scope(state, agent).await? {
+        Some(inboxes) if !inboxes.contains(&contact.inbox_id) => Err(ApiError::not_found()),
+        _ => Ok(contact),
+    }
+}
+
+pub async fn show(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<ContactDetail>> {
+    let (agent, _) = caller.require_agent()?;
+    let contact = contact_for(&state, agent, id).await?;
+    let pages = state.store.page_views(id, 100).await?;
+    let conversations = state
+        .store
+        .list_conversations(&ConversationFilter {
+            workspace_id: agent.workspace_id,
+            contact_id: Some(id),
+            inbox_id: None,
+            status: None,
+            updated_before: None,
+            limit: 50,
+        })
+        .await?;
+    Ok(axum::Json(ContactDetail {
+        contact,
+        pages,
+        conversations,
+    }))
+}
+
+/// Agents edit a contact's name, e-mail and custom attributes (merged; `null` removes a key).
+/// A verified contact's name and e-mail come from the customer's backend only.
+pub async fn update(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(req): Json<UpdateContact>,
+) -> ApiResult<axum::Json<Contact>> {
+    let (agent, _) = caller.require_agent()?;
+    let contact = contact_for(&state, agent, id).await?;
+    if contact.verified && (req.name.is_some() || req.email.is_some()) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "a verified contact's name and email are set by the customer's backend",
+        ));
+    }
+    let changes = ContactChanges {
+        name: req
+            .name
+            .map(|n| DisplayName::parse(&n))
+            .transpose()?
+            .map(|n| n.as_str().to_owned()),
+        email: req
+            .email
+            .map(|e| Email::parse(&e))
+            .transpose()?
+            .map(|e| e.as_str().to_owned()),
+        attributes: req
+            .attributes
+            .map(|a| super::widget::merge_attributes(contact.attributes.clone(), a))
+            .transpose()?,
+        ..ContactChanges::default()
+    };
+    let contact = state
+        .store
+        .update_contact(agent.workspace_id, id, changes)
+        .await?;
+    events::contact_updated(&state, contact.clone());
+    Ok(axum::Json(contact))
+}
+
+/// Visitors with the widget open now, in the inboxes the agent works.
+pub async fn live(
+    State(state): State<SharedState>,
+    caller: Caller,
+) -> ApiResult<axum::Json<LiveVisitorList>> {
+    let (agent, _) = caller.require_agent()?;
+    let scope = chat::inbox_scope(&state, agent).await?;
+    let mut visitors = Vec::new();
+    for (contact_id, live) in state
+        .presence
+        .visitors(agent.workspace_id)
+        .into_iter()
+        .take(500)
+    {
+        if scope.as_ref().is_some_and(|s| !s.contains(&live.inbox_id)) {
+            continue;
+        }
+        if let Some(v) = presence::live_visitor(&state, contact_id, &live).await? {
+            visitors.push(v);
+        }
+    }
+    Ok(axum::Json(LiveVisitorList { visitors }))
+}
