@@ -2432,3 +2432,10 @@ on_both_backends!(
         => a_message_appended_with_an_attachment_returns_it_in_messages_after_on_sqlite,
            a_message_appended_with_an_attachment_returns_it_in_messages_after_on_postgres
 );
+
+// ---------------------------------------------------------------------------------------------
+// The team's organisation (after the macro and helpers it uses)
+// ---------------------------------------------------------------------------------------------
+
+#[path = "conformance/directory.rs"]
+mod directory;
