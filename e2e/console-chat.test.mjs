@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { appErrors, consoleLogin, consoleThread, createAgent, openWidget, recordFrames, setup, shownMessages, until, visitorToken } from './harness.mjs';
+import { api, appErrors, consoleLogin, consoleThread, createAgent, openWidget, recordFrames, setup, shownMessages, until, visitorToken } from './harness.mjs';
 
 let env, alex, bo;
 before(async () => {
-  env = await setup();
+  env = await setup({ env: { LIVEDESK_LIMITS__MESSAGES: '1000/s' } });
   alex = await createAgent(env, { name: 'Alex', email: 'alex@example.com' });
   bo = await createAgent(env, { name: 'Bo', email: 'bo@example.com' });
 });
@@ -24,7 +24,7 @@ async function visitor(path, text) {
   if (text) {
     await frame.locator('#ld-input').fill(text);
     await frame.locator('#ld-input').press('Enter');
-    await until(async () => (await shownMessages(frame)).some((m) => m.body === text && m.status), { what: `"${text}" sent` });
+    await until(async () => (await shownMessages(frame)).some((m) => m.body === text && !m.pending), { timeout: 30000, what: `"${text}" sent` });
   }
   return { ...ctx, frame, frames };
 }
@@ -177,7 +177,13 @@ test('canned responses fill in variables; a note with an @mention notifies B and
     return (page.contacts || []).some((c) => c.name === 'Sam Lee' && c.email === 'sam@example.com' && c.attributes?.plan === 'Pro');
   }, { what: 'the identified contact' });
   const a = await consoleLogin(env, alex.email);
-  const b = await consoleLogin(env, bo.email);
+  // Count B's notification tones: every AudioContext oscillator.
+  const b = await consoleLogin(env, bo.email, { init: () => {
+    window.tones = 0;
+    const make = AudioContext.prototype.createOscillator;
+    AudioContext.prototype.createOscillator = function () { window.tones++; return make.call(this); };
+  } });
+  await b.page.locator('body').click({ position: { x: 5, y: 400 } }); // a gesture, so audio may start
   await a.page.locator('button[data-view="unassigned"]').click();
   const id = await rowFor(a.page, 'Sam Lee');
   await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
@@ -207,6 +213,9 @@ test('canned responses fill in variables; a note with an @mention notifies B and
 
   // B is notified of the mention (in-app list), and can open it.
   await until(async () => (await b.page.locator('#notices .c-notice[data-kind="mention"]').count()) > 0, { what: 'B notified of the mention' });
+  assert.match(await b.page.locator('#notices .c-notice[data-kind="mention"]').first().textContent(), /Alex/);
+  await until(() => b.page.evaluate(() => window.tones > 0), { what: 'a tone for B' });
+  assert.equal(await b.page.locator('#notice-count').innerText(), '1');
   await b.page.locator('#notices .c-notice[data-kind="mention"] a').first().evaluate((el) => el.click());
   await until(async () => (await consoleThread(b.page)).some((m) => m.cls.includes('c-note') && m.body.includes('@Bo please double-check')), { what: 'B sees the note' });
 
@@ -221,5 +230,50 @@ test('canned responses fill in variables; a note with an @mention notifies B and
     assert.ok(!f.includes('Secret') && !f.includes('double-check'), 'no frame carries the note: ' + f.slice(0, 200));
     assert.ok(!/"type":"notification"/.test(f) && !/"kind":"note"/.test(f), 'no notification or note frame: ' + f.slice(0, 200));
   }
+
+  // The customer panel edits attributes (PATCH /contacts/{id}); the next expansion uses them.
+  const plan = a.page.locator('#attributes input[data-key="plan"]');
+  await plan.fill('Enterprise');
+  await plan.press('Enter');
+  const contactId = (await env.api('GET', '/api/v1/conversations/' + id)).contact_id;
+  await until(async () => (await env.api('GET', '/api/v1/contacts/' + contactId)).contact.attributes.plan === 'Enterprise', { what: 'the attribute saved' });
+  await a.page.locator('#attr-key').fill('seats');
+  await a.page.locator('#attr-value').fill('12');
+  await a.page.locator('#attr-value').press('Enter');
+  await until(async () => (await env.api('GET', '/api/v1/contacts/' + contactId)).contact.attributes.seats === '12', { what: 'a new attribute' });
+  await input.fill('/thanks');
+  await a.page.locator('#canned-picker').waitFor({ state: 'visible' });
+  await input.press('Enter');
+  assert.equal(await input.inputValue(), 'Thanks Sam Lee (sam@example.com)! Alex here, I see you are on Enterprise.');
   await Promise.all([a.context.close(), b.context.close(), v.context.close()]);
+});
+
+test('history scrolls back page by page; a file sent from the console reaches the visitor; the tab title counts unread', async () => {
+  const v = await visitor('/long', 'Message 1');
+  const token = await visitorToken(v.frame);
+  const id = await until(async () => (await api(env.server.url, 'GET', '/api/v1/conversations', { token })).conversations[0]?.id, { what: 'the conversation' });
+  for (let i = 2; i <= 130; i++) {
+    await api(env.server.url, 'POST', `/api/v1/conversations/${id}/messages`, { token, body: { client_msg_id: 'long-' + i, body: 'Message ' + i } });
+  }
+  const a = await consoleLogin(env, alex.email, { path: '/app/conversations/' + id });
+  await until(async () => (await consoleThread(a.page)).some((m) => m.body === 'Message 130'), { what: 'the newest page' });
+  const first = await consoleThread(a.page);
+  assert.equal(first.length, 50);
+  // Scroll to the top until the first message is there.
+  await until(async () => {
+    await a.page.locator('.c-scroll').evaluate((el) => { el.scrollTop = 0; el.dispatchEvent(new Event('scroll')); });
+    return (await consoleThread(a.page)).some((m) => m.body === 'Message 1');
+  }, { what: 'the oldest message' });
+  const all = (await consoleThread(a.page)).map((m) => m.seq);
+  assert.deepEqual(all, Array.from({ length: 130 }, (_, i) => i + 1), 'every seq once, in order');
+
+  // A file from the console.
+  await a.page.locator('#attach-file').setInputFiles({ name: 'return-label.txt', mimeType: 'text/plain', buffer: Buffer.from('RMA 1042\n') });
+  await v.frame.locator('.ld-file-name', { hasText: 'return-label.txt' }).waitFor();
+  await a.page.locator('#thread li.c-ours .c-attachment', { hasText: 'return-label.txt' }).waitFor();
+
+  // Another conversation gets a message: the tab title shows an unread count.
+  const other = await visitor('/title', 'Anyone?');
+  await until(async () => /^\(\d+\) /.test(await a.page.title()), { what: 'an unread count in the title' });
+  await Promise.all([a.context.close(), v.context.close(), other.context.close()]);
 });

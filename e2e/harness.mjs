@@ -387,9 +387,10 @@ export async function createAgent(env, { name, email, role = 'agent', inbox_ids 
 }
 
 /** A fresh browser context signed in to the console at `path` (the sign-in form, as a person would). */
-export async function consoleLogin(env, email, { path: at = '/app', viewport = { width: 1280, height: 800 } } = {}) {
+export async function consoleLogin(env, email, { path: at = '/app', viewport = { width: 1280, height: 800 }, init } = {}) {
   const ctx = await env.context({ viewport });
   const { page } = ctx;
+  if (init) await ctx.context.addInitScript(init);
   await page.goto(env.server.url + at);
   await page.locator('#login-email').fill(email);
   await page.locator('#login-password').fill(PASSWORD);

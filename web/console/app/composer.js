@@ -119,7 +119,9 @@ export function composer(store, desk, id) {
       input.blur();
     }
   });
-  input.addEventListener('blur', () => setTimeout(() => { canned.hide(); mentions.hide(); }, 150));
+  input.addEventListener('blur', () => setTimeout(() => {
+    if (document.activeElement !== input) { canned.hide(); mentions.hide(); }
+  }, 150));
   form.addEventListener('submit', (e) => { e.preventDefault(); submit(); });
 
   function submit() {

@@ -59,8 +59,11 @@ export function startNotifications(store, desk) {
     }
   };
   store.on('notice', (raw) => {
+    const by = raw.by?.name;
+    const lead = raw.kind === 'mention' ? ' mentioned you' : raw.kind === 'transfer' ? ' transferred a conversation to you' : raw.kind === 'assigned' ? ' assigned you a conversation' : '';
+    const text = (by && !String(raw.text || '').startsWith(by) ? by + lead + (raw.text ? ': ' : '') : '') + (raw.text || raw.kind);
     /** @type {import('./types.js').Notice} */
-    const n = { id: raw.id || crypto.randomUUID(), kind: raw.kind, conversation_id: raw.conversation_id || null, by: raw.by || null, text: raw.text || raw.kind, at: raw.at || Date.now() };
+    const n = { id: raw.id || crypto.randomUUID(), kind: raw.kind, conversation_id: raw.conversation_id || null, by: raw.by || null, text, at: raw.at || Date.now() };
     notify(n, 'alert');
   });
   store.on('conversation.new', (c) => {
