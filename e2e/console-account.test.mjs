@@ -141,3 +141,34 @@ test('admin settings: add an agent with an inbox; the inbox page shows the widge
   assert.deepEqual(appErrors(env), []);
   await Promise.all([a.context.close(), b.context.close()]);
 });
+
+test('markup in names, messages and canned responses is text in the console, and never runs', async () => {
+  const X = `<img src=x onerror="alert('x')">`;
+  await createAgent(env, { name: 'Mal ' + X, email: 'mal@example.com' });
+  await env.api('POST', '/api/v1/canned-responses', { body: { shortcut: 'xss', title: 'T ' + X, body: 'B ' + X + ' {{contact.name}}' } });
+  const v = await env.context();
+  await v.page.goto(env.host.origin + '/xss');
+  const frame = await openWidget(v.page);
+  await v.page.evaluate((x) => window.Livedesk('identify', { name: 'N ' + x, email: 'n@example.com' }), X);
+  await until(async () => ((await env.api('GET', '/api/v1/visitors')).visitors || []).some((x) => x.name === 'N ' + X), { what: 'the visitor named' });
+  await frame.locator('#ld-input').fill('M ' + X + ' <script>alert(1)</script>');
+  await frame.locator('#ld-input').press('Enter');
+  const a = await consoleLogin(env, 'admin@example.com');
+  await a.page.locator('button[data-view="all"]').click();
+  const row = a.page.locator('#conversation-list .c-row-item', { hasText: 'N <img' });
+  await row.waitFor();
+  await row.locator('a').click();
+  await until(async () => (await consoleThread(a.page)).some((m) => m.body === 'M ' + X + ' <script>alert(1)</script>'), { what: 'the message as text' });
+  await until(async () => (await a.page.locator('#conv-name').innerText()) === 'N ' + X, { what: 'the name as text' });
+  await a.page.locator('#composer').pressSequentially('/xss');
+  await a.page.locator('#canned-picker').waitFor({ state: 'visible' });
+  await a.page.locator('#composer').press('Enter');
+  assert.equal(await a.page.locator('#composer').inputValue(), 'B ' + X + ' N ' + X);
+  await a.page.locator('#composer').press('Enter');
+  await frame.locator('.ld-them .ld-body', { hasText: 'B <img' }).waitFor();
+  assert.match(await a.page.locator('.c-team').innerText(), /Mal <img src=x/);
+  assert.equal(await a.page.locator('#thread img, .c-row img, #customer img, .c-team img').count(), 0, 'no element came from markup');
+  assert.deepEqual(a.dialogs, []);
+  assert.deepEqual(v.dialogs, []);
+  await Promise.all([a.context.close(), v.context.close()]);
+});

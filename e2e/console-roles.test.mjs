@@ -38,6 +38,12 @@ test('a supervisor watches a conversation, whispers to the agent and takes over'
   const s = await consoleLogin(env, sue.email, { path: '/app/conversations/' + id });
   await until(async () => (await consoleThread(s.page)).some((m) => m.body === 'Let me look into it'), { what: 'history for the supervisor' });
   assert.equal(await s.page.locator('#assign').inputValue(), alex.id);
+  // Presence: Alex goes away; Sue sees it live among the teammates.
+  await a.page.locator('#presence').selectOption('away');
+  await until(async () => (await s.page.locator(`.c-mate[data-agent="${alex.id}"]`).getAttribute('data-status')) === 'away', { what: 'Alex away for Sue' });
+  assert.equal((await api(env.server.url, 'GET', '/api/v1/me', { token: alex.token })).agent.status, 'away');
+  await a.page.locator('#presence').selectOption('online');
+  await until(async () => (await s.page.locator(`.c-mate[data-agent="${alex.id}"]`).getAttribute('data-status')) === 'online', { what: 'Alex online for Sue' });
   assert.equal(await s.page.locator('#take-over').count(), 1, 'a supervisor may take over');
   assert.equal(await a.page.locator('#take-over').count(), 0, 'the assignee has nothing to take over');
   await frame.locator('#ld-input').fill('It was due on Monday');
