@@ -189,6 +189,8 @@ test('canned responses fill in variables; a note with an @mention notifies B and
   await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
   await a.page.locator('#assign-me').click();
   await until(async () => (await a.page.locator('#customer-email').innerText()) === 'sam@example.com', { what: 'contact e-mail in the panel' });
+  await until(async () => (await a.page.locator('#assign').inputValue()) === alex.id, { what: 'assigned' });
+  await until(async () => (await consoleThread(a.page)).some((m) => m.kind === 'event'), { what: 'the assignment event' });
 
   // `/` opens the picker, filtered as one types; Enter takes the first match.
   const input = a.page.locator('#composer');

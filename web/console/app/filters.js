@@ -3,8 +3,17 @@
 
 /** @typedef {import('./types.js').Conversation} Conversation @typedef {import('./types.js').State} State */
 
-/** @param {Conversation} c */
-export const unread = (c) => Math.max(0, c.last_seq - (c.receipts?.agent_read || 0));
+/**
+ * Visitor messages the agents' side has not read. From the held messages when there are any
+ * past the read position; otherwise an estimate from the seqs, only while the visitor waits.
+ * @param {Conversation} c @param {import('./types.js').Message[]} [held]
+ */
+export function unread(c, held) {
+  const read = c.receipts?.agent_read || 0;
+  if (c.last_seq <= read) return 0;
+  if (held?.length && held[0].seq <= read + 1) return held.filter((m) => m.seq > read && m.author.kind === 'contact').length;
+  return c.waiting_since ? c.last_seq - read : 0;
+}
 
 /** @param {State} s @param {string} view @param {Conversation} c */
 export function inView(s, view, c) {

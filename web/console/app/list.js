@@ -147,7 +147,7 @@ export function conversationList(store, desk) {
  * @param {import('./types.js').Message|undefined} last
  */
 function row(s, c, p, last) {
-  const n = unread(c);
+  const n = unread(c, s.messages.get(c.id));
   const assignee = c.assignee_id ? s.agents.get(c.assignee_id)?.name || 'Someone' : 'Unassigned';
   const inbox = s.inboxes.find((i) => i.id === c.inbox_id)?.name || '';
   const waiting = c.waiting_since && c.status === 'open' ? since(c.waiting_since) : null;

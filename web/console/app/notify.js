@@ -82,9 +82,9 @@ export function startNotifications(store, desk) {
     notify({ id: 'msg-' + m.id, kind: 'message', conversation_id: c.id, by: null, text: who + ': ' + (m.body || 'sent a file').slice(0, 140), at: m.created_at }, 'soft');
   });
   // "(3) Livedesk": conversations of mine (or unassigned) with unread messages.
-  store.watch(['conversations', 'me'], (s) => {
+  store.watch(['conversations', 'messages', 'me'], (s) => {
     let n = 0;
-    for (const c of s.conversations.values()) if (c.status === 'open' && (!c.assignee_id || c.assignee_id === s.me?.id) && unread(c) > 0) n++;
+    for (const c of s.conversations.values()) if (c.status === 'open' && (!c.assignee_id || c.assignee_id === s.me?.id) && unread(c, s.messages.get(c.id)) > 0) n++;
     const title = 'Livedesk — agent console';
     document.title = n ? `(${n}) ${title}` : title;
   });
