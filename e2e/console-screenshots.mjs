@@ -31,10 +31,7 @@ try {
     const frame = await openWidget(ctx.page);
     if (name) {
       await ctx.page.evaluate(([n, e, a]) => { window.Livedesk('identify', { name: n, email: e }); window.Livedesk('setAttributes', a); }, [name, email, attrs]);
-      await until(async () => {
-        const list = await env.api('GET', '/api/v1/conversations?limit=50').catch(() => ({ contacts: [] }));
-        return true || list;
-      });
+      await until(async () => ((await env.api('GET', '/api/v1/visitors')).visitors || []).some((x) => x.name === name), { timeout: 30000, what: name });
     }
     if (text) {
       await frame.locator('#ld-input').fill(text);
