@@ -68,7 +68,7 @@ export function startNotifications(store, desk) {
   });
   store.on('conversation.new', (c) => {
     if (!store.state.settings.notifyNew || c.status !== 'open') return;
-    if (c.assignee_id && c.assignee_id !== desk.me.id) return;
+    if (c.assignee_id) return;
     const who = contactName(store.state.contacts.get(c.contact_id), c.contact_id);
     notify({ id: 'new-' + c.id, kind: 'new_conversation', conversation_id: c.id, by: null, text: 'New conversation with ' + who, at: Date.now() }, 'soft');
   });

@@ -46,5 +46,5 @@ export function startPresence(store, desk) {
     const s = store.state;
     const mins = s.settings.autoAwayMinutes;
     if (mins > 0 && s.me?.status === 'online' && Date.now() - last > mins * 60e3) setStatus(store, desk, 'away', true);
-  }, 15000);
+  }, 5000);
 }
