@@ -279,3 +279,56 @@ test('history scrolls back page by page; a file sent from the console reaches th
   await until(async () => /^\(\d+\) /.test(await a.page.title()), { what: 'an unread count in the title' });
   await Promise.all([a.context.close(), v.context.close(), other.context.close()]);
 });
+
+test('transfer to a team, labels, priority and snooze, consistent for two agents at once', async () => {
+  const team = await env.api('POST', '/api/v1/teams', { body: { name: 'Billing', member_ids: [bo.id] } });
+  await env.api('POST', '/api/v1/labels', { body: { name: 'refund', color: '#cf222e' } });
+  const v = await visitor('/team', 'Invoice question');
+  const a = await consoleLogin(env, alex.email);
+  const b = await consoleLogin(env, bo.email);
+  await a.page.locator('button[data-view="unassigned"]').click();
+  const id = await rowFor(a.page, 'Invoice question');
+  await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
+  await a.page.locator('#assign-me').click();
+  await until(async () => (await a.page.locator('#assign').inputValue()) === alex.id, { what: 'assigned' });
+  // B has the same conversation open.
+  await b.page.goto(env.server.url + '/app/conversations/' + id);
+  await b.page.locator('#composer').waitFor();
+
+  // Label and priority from A show up at B.
+  await a.page.locator('.c-labels-menu summary').click();
+  await a.page.locator('.c-labels-menu label', { hasText: 'refund' }).locator('input').check();
+  await a.page.locator('#priority').selectOption('urgent');
+  await until(async () => (await b.page.locator('#priority').inputValue()) === 'urgent', { what: 'priority at B' });
+  await until(async () => (await b.page.locator('.c-labels-menu summary').innerText()) === 'Labels (1)', { what: 'label at B' });
+  await b.page.locator('#f-label').selectOption('refund');
+  await b.page.locator('button[data-view="all"]').click();
+  await b.page.locator(`#conversation-list .c-row-item[data-id="${id}"] .c-label`, { hasText: 'refund' }).waitFor();
+
+  // Transfer to the team: unassigned, in the team's view, members notified.
+  await a.page.locator('#transfer').click();
+  await a.page.locator('#transfer-to').selectOption('team:' + team.id);
+  await a.page.locator('#transfer-note').fill('Billing, please take this one');
+  await a.page.locator('#transfer-go').click();
+  await until(async () => (await b.page.locator('#notices .c-notice[data-kind="transfer"]').count()) > 0, { what: 'team member notified' });
+  await until(async () => (await b.page.locator('#assign').inputValue()) === '', { what: 'unassigned at B' });
+  await b.page.locator(`button[data-view="team:${team.id}"]`).click();
+  await b.page.locator(`#conversation-list .c-row-item[data-id="${id}"]`).waitFor();
+  await until(async () => (await consoleThread(b.page)).some((m) => m.cls.includes('c-note') && m.body === 'Billing, please take this one'), { what: 'the note at B' });
+
+  // Snooze for an hour from B; A sees it snoozed.
+  await b.page.locator('#snooze').click();
+  await b.page.locator('.c-pop button', { hasText: '1 hour' }).click();
+  await until(async () => /^Snoozed until/.test(await a.page.locator('#conv-status').innerText()), { what: 'snoozed at A' });
+  const c = await env.api('GET', '/api/v1/conversations/' + id);
+  assert.equal(c.status, 'snoozed');
+  assert.ok(c.snoozed_until > Date.now() + 50 * 60e3 && c.snoozed_until < Date.now() + 70 * 60e3);
+  assert.deepEqual(c.labels, ['refund']);
+  assert.equal(c.priority, 'urgent');
+  assert.equal(c.team_id, team.id);
+  // Reopen from A.
+  await a.page.locator('#reopen').click();
+  await until(async () => (await b.page.locator('#conv-status').innerText()) === 'Open', { what: 'open again at B' });
+  assert.ok(!v.frames.some((f) => f.includes('Billing, please take')), 'the note never reaches the visitor');
+  await Promise.all([a.context.close(), b.context.close(), v.context.close()]);
+});

@@ -103,6 +103,21 @@ export class Desk {
       before = String(page.next_before);
     }
     await this.fetchMissingContacts();
+    this.previews().catch(() => {});
+  }
+
+  /** The last few messages of the newest conversations not held yet, for the list's previews. */
+  async previews(max = 40) {
+    const s = this.store.state;
+    const want = [...s.conversations.values()].filter((c) => c.status !== 'resolved' && c.last_seq > 0 && !s.messages.get(c.id)?.length)
+      .sort((a, b) => (b.last_message_at || b.updated_at) - (a.last_message_at || a.updated_at)).slice(0, max).map((c) => c.id);
+    const work = async () => {
+      for (let id = want.shift(); id; id = want.shift()) {
+        const page = await call(`/conversations/${encodeURIComponent(id)}/messages?before_seq=${MAX_SEQ}&limit=3`).catch(() => null);
+        if (page) this.store.put('messages', id, mergeMessages(this.store.state.messages.get(id) || [], page.messages));
+      }
+    };
+    await Promise.all([work(), work(), work()]);
   }
 
   /** @param {Conversation[]} list @param {Contact[]} contacts */
