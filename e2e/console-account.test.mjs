@@ -176,19 +176,21 @@ test('markup in names, messages and canned responses is text in the console, and
 test('presence: away by itself after the idle minutes set in Notifications, online again on activity', async () => {
   // 0.1 minutes idle (6 s), stored the way the Notifications page stores it.
   const a = await consoleLogin(env, alex.email, { init: `localStorage.setItem('livedesk.console.settings.${alex.id}', JSON.stringify({ autoAwayMinutes: 0.1 }))` });
+  // A token of its own: an earlier test signed Alex out everywhere.
+  const { token } = await api(env.server.url, 'POST', '/api/v1/auth/login', { body: { email: alex.email, password: PASSWORD } });
   await a.page.locator('#presence').selectOption('online');
-  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token: alex.token })).agent.status === 'online', { what: 'online' });
+  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token })).agent.status === 'online', { what: 'online' });
   await until(async () => (await a.page.locator('#presence').inputValue()) === 'away', { timeout: 30000, what: 'away after idling' });
-  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token: alex.token })).agent.status === 'away', { what: 'away on the server' });
+  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token })).agent.status === 'away', { what: 'away on the server' });
   await a.page.mouse.move(200, 300);
   await a.page.mouse.move(220, 320);
   await until(async () => (await a.page.locator('#presence').inputValue()) === 'online', { what: 'online again' });
-  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token: alex.token })).agent.status === 'online', { what: 'online on the server' });
+  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token })).agent.status === 'online', { what: 'online on the server' });
   // Set by hand, away stays away whatever the agent does.
   await a.page.locator('#presence').selectOption('away');
   await a.page.mouse.move(10, 10);
   await a.page.keyboard.press('Shift');
-  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token: alex.token })).agent.status === 'away', { what: 'away by hand' });
+  await until(async () => (await api(env.server.url, 'GET', '/api/v1/me', { token })).agent.status === 'away', { what: 'away by hand' });
   assert.equal(await a.page.locator('#presence').inputValue(), 'away');
   await a.context.close();
 });
