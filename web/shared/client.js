@@ -199,6 +199,7 @@ export class Client {
     } else if (t === 'ack') this.acked(f);
     else if (t === 'error') this.refused(f);
     else if (t === 'typing') this.emit('typing', f);
+    else if (t === 'queue') this.emit('queue', f);
     else if (t === 'receipt') this.emit('receipt', f);
     else if (t === 'conversation.created' || t === 'conversation.updated') this.emit('conversation', f);
   }

@@ -89,7 +89,9 @@ export interface ClientEvents {
   /** The server refused the message for good (e.g. `body_too_long`); it left the outbox. */
   failed: { entry: OutboxEntry; code: string; message: string };
   outbox: { entries: OutboxEntry[] };
-  typing: { conversation_id: string; author: Author; on: boolean };
+  typing: { conversation_id: string; author: Author; on: boolean; draft?: string };
+  /** Waiting for an agent: `position` 1 is next; 0 means an agent has taken it. */
+  queue: { conversation_id: string; position: number; estimated_wait_ms?: number };
   receipt: Receipt;
   conversation: { conversation: Conversation };
   error: { code: string; message: string };

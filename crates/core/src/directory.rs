@@ -5,10 +5,11 @@
 use async_trait::async_trait;
 use livedesk_protocol::model::{
     Agent, AgentEntry, AgentStatus, CannedResponse, Contact, Conversation, ConversationStatus,
-    Label, Millis, Priority, Role, Team,
+    Label, Millis, Priority, Role, RoutingPolicy, RoutingSettings, Team,
 };
 use uuid::Uuid;
 
+use crate::routing::RouteOutcome;
 use crate::store::StoreResult;
 use crate::values::DisplayName;
 
@@ -104,12 +105,14 @@ pub trait Directory: Send + Sync + 'static {
         name: &DisplayName,
         member_ids: &[Uuid],
     ) -> StoreResult<Team>;
+    /// `policy: Some(None)` makes the team follow its inbox's policy.
     async fn update_team(
         &self,
         workspace_id: Uuid,
         team_id: Uuid,
         name: Option<&DisplayName>,
         member_ids: Option<&[Uuid]>,
+        policy: Option<Option<RoutingPolicy>>,
     ) -> StoreResult<Team>;
     /// Conversations of the team stay, without a team.
     async fn delete_team(&self, workspace_id: Uuid, team_id: Uuid) -> StoreResult<()>;
@@ -128,6 +131,49 @@ pub trait Directory: Send + Sync + 'static {
     /// Snoozed conversations whose time has come, reopened; returns them.
     async fn wake_snoozed(&self, now: Millis) -> StoreResult<Vec<Conversation>>;
     async fn contacts_by_ids(&self, workspace_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Contact>>;
+
+    async fn set_inbox_routing(
+        &self,
+        workspace_id: Uuid,
+        inbox_id: Uuid,
+        routing: RoutingSettings,
+    ) -> StoreResult<()>;
+    /// Routes an open, unassigned conversation by its inbox's (or team's) policy, in one
+    /// transaction that holds the candidates' rows: assigns it to the agent the policy picks
+    /// among the eligible (members of the inbox and of its team, online, below capacity), or
+    /// queues it. With `exclude`, the conversation may be assigned to that agent, and goes to
+    /// someone else (a re-offer); if nobody else is eligible it stays, with its assignment
+    /// time reset.
+    async fn route(
+        &self,
+        workspace_id: Uuid,
+        conversation_id: Uuid,
+        exclude: Option<Uuid>,
+        now: Millis,
+    ) -> StoreResult<RouteOutcome>;
+    /// Queued conversations (open, unassigned, `queued_at` set), in the order they are served:
+    /// higher priority first, then oldest first.
+    async fn queue(
+        &self,
+        workspace_id: Uuid,
+        inbox_id: Option<Uuid>,
+        limit: u32,
+    ) -> StoreResult<Vec<Conversation>>;
+    /// How long the inbox's last 20 queued conversations waited for an agent, on average.
+    async fn average_wait(&self, inbox_id: Uuid) -> StoreResult<Option<i64>>;
+    /// Unassigns the agent's open conversations that no agent has answered yet, back into the
+    /// queue (keeping their place); returns them.
+    async fn return_unanswered(
+        &self,
+        workspace_id: Uuid,
+        agent_id: Uuid,
+    ) -> StoreResult<Vec<Conversation>>;
+    /// Open assigned conversations with no agent text since they were assigned, in inboxes
+    /// that re-offer, with those inboxes' settings.
+    async fn unanswered_assignments(
+        &self,
+        limit: u32,
+    ) -> StoreResult<Vec<(Conversation, RoutingSettings)>>;
 
     async fn list_canned_responses(&self, workspace_id: Uuid) -> StoreResult<Vec<CannedResponse>>;
     /// `Conflict` when the shortcut is taken in the workspace.

@@ -4,6 +4,7 @@
 //!   holding one is the proof it was checked.
 //! - [`store`]: the `Store` port every backend implements, its records and its error type;
 //!   [`directory`]: the part of it about the team (agents, inboxes, teams, triage, replies).
+//! - [`routing`]: who gets a conversation (the policies) and draining the queue;
 //! - [`fanout`]: topics and the `Fanout` port that carries committed events to sockets.
 //!
 //! The server crate adapts HTTP and WebSocket onto these; the store crate implements `Store`
@@ -11,6 +12,7 @@
 
 pub mod directory;
 pub mod fanout;
+pub mod routing;
 pub mod store;
 pub mod values;
 

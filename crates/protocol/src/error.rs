@@ -47,6 +47,8 @@ pub enum ErrorCode {
     RateLimited,
     /// The resource exists already (e.g. an agent with this e-mail).
     Conflict,
+    /// The agent has as many open conversations as their capacity; a supervisor may override.
+    AgentAtCapacity,
     /// The first-run setup is over, or its token is wrong.
     SetupUnavailable,
     /// The server is shutting down or its database is unreachable; retry.
@@ -57,7 +59,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (for documentation and tests).
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 24] = [
         Self::InvalidJson,
         Self::InvalidRequest,
         Self::UnknownFrameType,
@@ -78,6 +80,7 @@ impl ErrorCode {
         Self::CsrfFailed,
         Self::RateLimited,
         Self::Conflict,
+        Self::AgentAtCapacity,
         Self::SetupUnavailable,
         Self::Unavailable,
         Self::Internal,
@@ -102,7 +105,7 @@ impl ErrorCode {
             | Self::SetupUnavailable => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed => 405,
-            Self::Conflict => 409,
+            Self::Conflict | Self::AgentAtCapacity => 409,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited => 429,
@@ -134,6 +137,7 @@ impl ErrorCode {
             Self::CsrfFailed => "csrf_failed",
             Self::RateLimited => "rate_limited",
             Self::Conflict => "conflict",
+            Self::AgentAtCapacity => "agent_at_capacity",
             Self::SetupUnavailable => "setup_unavailable",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",

@@ -227,6 +227,15 @@ pub enum ServerFrame<M, C, A, P = Never, D = Never> {
     /// Agents only: a visitor moved to another page.
     #[serde(rename = "contact.page_view")]
     PageView { page: P },
+    /// The conversation waits for an agent: its place in the queue (1 = next) and, when the
+    /// inbox has a history to go by, about how long that takes.
+    #[serde(rename = "queue")]
+    Queue {
+        conversation_id: Uuid,
+        position: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimated_wait_ms: Option<u64>,
+    },
     #[serde(rename = "pong")]
     Pong {
         #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -166,6 +166,13 @@ pub struct Conversation {
     /// contact message has an agent reply after it.
     #[serde(default)]
     pub waiting_since: Option<Millis>,
+    /// When it entered the queue (nobody eligible, or manual routing); it is in the queue
+    /// while also open and unassigned.
+    #[serde(default)]
+    pub queued_at: Option<Millis>,
+    /// When it was last assigned.
+    #[serde(default)]
+    pub assigned_at: Option<Millis>,
     pub last_seq: i64,
     /// Highest seq the agents' side / the contact's side has received and read.
     #[serde(default)]
@@ -282,7 +289,35 @@ pub struct Team {
     pub workspace_id: Uuid,
     pub name: String,
     pub member_ids: Vec<Uuid>,
+    /// How the team's conversations are routed; `None` follows the inbox.
+    #[serde(default)]
+    pub policy: Option<RoutingPolicy>,
     pub created_at: Millis,
+}
+
+/// Who gets a new conversation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingPolicy {
+    /// Conversations wait in a queue every eligible agent sees; the first to take one gets it.
+    #[default]
+    Manual,
+    /// The eligible agent assigned least recently.
+    RoundRobin,
+    /// The eligible agent with the fewest open conversations, ties to the one idle longest.
+    LeastBusy,
+}
+
+/// An inbox's routing rules.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoutingSettings {
+    pub policy: RoutingPolicy,
+    /// Offer an assigned conversation to the next eligible agent when the first has not
+    /// answered within this many seconds; 0 turns re-offering off.
+    pub reoffer_secs: u32,
+    /// When re-offering, also set the agent who did not answer to away.
+    pub reoffer_marks_away: bool,
 }
 
 /// A saved reply; `body` may hold `{{contact.name}}`-style variables the console fills in.
@@ -358,6 +393,8 @@ pub struct Inbox {
     /// Agents who work this inbox (admins and supervisors see every inbox regardless).
     #[serde(default)]
     pub member_ids: Vec<Uuid>,
+    #[serde(default)]
+    pub routing: RoutingSettings,
     pub created_at: Millis,
 }
 

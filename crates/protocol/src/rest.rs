@@ -6,8 +6,8 @@ use uuid::Uuid;
 use crate::frames::SendKind;
 use crate::model::{
     Agent, AgentEntry, AgentStatus, CannedResponse, Contact, Conversation, ConversationStatus,
-    Label, LiveVisitor, Message, Millis, PageView, PrechatField, Priority, Role, Team,
-    VisitorConversation, VisitorMessage, WidgetPosition,
+    Label, LiveVisitor, Message, Millis, PageView, PrechatField, Priority, Role, RoutingPolicy,
+    RoutingSettings, Team, VisitorConversation, VisitorMessage, WidgetPosition,
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -89,6 +89,9 @@ pub struct AgentList {
 pub struct TeamChanges {
     pub name: Option<String>,
     pub member_ids: Option<Vec<Uuid>>,
+    /// `null` follows the inbox's policy.
+    #[serde(default, with = "double_option")]
+    pub policy: Option<Option<RoutingPolicy>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -251,6 +254,7 @@ pub struct UpdateInbox {
     pub identity_secret: Option<String>,
     /// Agents who work this inbox, replacing the list.
     pub member_ids: Option<Vec<Uuid>>,
+    pub routing: Option<RoutingSettings>,
 }
 
 /// What the widget needs before a visitor session exists. Public.

@@ -32,6 +32,16 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     pub limits: Limits,
     pub sessions: Sessions,
+    pub routing: Routing,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// An agent whose every console has been closed this long is set offline.
+    pub offline_grace_secs: u64,
+    /// How often unanswered assignments are checked for re-offering.
+    pub reoffer_check_secs: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +173,10 @@ impl Default for Config {
             sessions: Sessions {
                 agent_ttl_hours: 24 * 30,
                 visitor_ttl_days: 180,
+            },
+            routing: Routing {
+                offline_grace_secs: 60,
+                reoffer_check_secs: 5,
             },
         }
     }

@@ -72,6 +72,11 @@ fn publish_to_visitor(
     }
 }
 
+/// A frame for one visitor's sockets (e.g. their place in the queue).
+pub fn to_visitor(state: &SharedState, contact_id: Uuid, frame: &VisitorFrame) {
+    publish_to_visitor(state, contact_id, frame, None);
+}
+
 /// A committed message, to the workspace's agents and (unless private) to the visitor.
 pub fn message_created(state: &SharedState, conversation: &Conversation, message: &Message) {
     let position = Some((conversation.id, message.seq));

@@ -8,6 +8,7 @@
 //! - `chat`: the conversation services both adapters call; `events`: frames for sockets;
 //! - `triage`: assigning, transferring, snoozing and labelling conversations, with their
 //!   timeline events and notifications;
+//! - `routing`: routing new conversations, draining the queue, re-offers, agents going offline;
 //! - `auth`, `limits`, `metrics`, `hub`, `presence`, `net`, `tls`: what their names say;
 //! - [`cli`]: the `livedesk` command line.
 
@@ -23,6 +24,7 @@ mod limits;
 pub mod metrics;
 mod net;
 mod presence;
+mod routing;
 mod state;
 mod tls;
 mod triage;
@@ -96,6 +98,7 @@ impl App {
             fanout: Arc::new(LocalFanout(Arc::clone(&hub))),
             hub,
             presence: Default::default(),
+            drain_lock: Default::default(),
             store,
             shutdown,
             tasks: TaskTracker::new(),
@@ -149,6 +152,7 @@ impl App {
             }
         });
         tokio::spawn(triage::wake_snoozed(Arc::clone(&state)));
+        tokio::spawn(routing::reoffer_loop(Arc::clone(&state)));
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let router = http::router(Arc::clone(&state));
         net::serve(self.listener, self.tls, router, stop, grace).await;

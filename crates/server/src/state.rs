@@ -22,6 +22,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Who is connected to this node now (agents' consoles, visitors' widgets).
     pub presence: Presence,
+    /// Serialises queue drains on this node, so the queue is served in order.
+    pub drain_lock: tokio::sync::Mutex<()>,
     pub fanout: Arc<dyn Fanout>,
     pub login_limiter: KeyedLimiter<IpAddr>,
     pub widget_limiter: KeyedLimiter<IpAddr>,

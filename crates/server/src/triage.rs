@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::chat;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
+use crate::routing;
 use crate::state::SharedState;
 
 const MAX_LABELS: usize = 20;
@@ -84,7 +85,7 @@ async fn agent_name(state: &SharedState, workspace_id: Uuid, id: Uuid) -> ApiRes
 }
 
 /// Appends a timeline event (a system note) and publishes it.
-async fn timeline(state: &SharedState, c: &Conversation, text: String) -> ApiResult<()> {
+pub(crate) async fn timeline(state: &SharedState, c: &Conversation, text: String) -> ApiResult<()> {
     note(
         state,
         c,
@@ -265,7 +266,17 @@ pub async fn update(
         .await?
         .unwrap_or(after);
     events::conversation_updated(state, &after);
+    settle(state, &after).await?;
     Ok(after)
+}
+
+/// After a change: an open conversation left without an agent is routed again, and capacity
+/// that may have freed goes to the queue.
+async fn settle(state: &SharedState, c: &Conversation) -> ApiResult<()> {
+    if c.status == ConversationStatus::Open && c.assignee_id.is_none() {
+        routing::route(state, c).await?;
+    }
+    routing::drain(state, c.workspace_id).await
 }
 
 /// Hands a conversation to an agent or to a team (unassigned, for its members to take), with
@@ -302,6 +313,17 @@ pub async fn transfer(
                 return Err(ApiError::new(
                     ErrorCode::ValidationFailed,
                     "that agent does not work this conversation's inbox",
+                ));
+            }
+            let at_capacity = target.open_count >= i64::from(target.agent.capacity)
+                && before.assignee_id != Some(to);
+            if at_capacity && !may_manage(agent) {
+                return Err(ApiError::new(
+                    ErrorCode::AgentAtCapacity,
+                    format!(
+                        "{} has {} open conversations, their capacity; a supervisor may override",
+                        target.agent.name, target.open_count
+                    ),
                 ));
             }
             (
@@ -349,6 +371,13 @@ pub async fn transfer(
         .await?
         .unwrap_or(after);
     events::conversation_updated(state, &after);
+    // To a team: its policy picks a member (or the conversation waits in the queue).
+    settle(state, &after).await?;
+    let after = state
+        .store
+        .conversation(ws, after.id)
+        .await?
+        .unwrap_or(after);
     let text = match &note_text {
         Some(n) => format!(
             "{} transferred a conversation to you: {}",
@@ -391,6 +420,9 @@ pub async fn wake_snoozed(state: SharedState) {
                         tracing::warn!("could not record a snooze ending: {e:?}");
                     }
                     events::conversation_updated(&state, &c);
+                    if let Err(e) = settle(&state, &c).await {
+                        tracing::warn!("could not route a woken conversation: {e:?}");
+                    }
                 }
             }
             Err(e) => tracing::warn!("could not wake snoozed conversations: {e}"),

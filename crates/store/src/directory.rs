@@ -1,7 +1,7 @@
 //! `Directory` (agents, memberships, teams, triage, saved replies, labels) for both backends,
 //! stamped out by `impl_directory!` next to `impl_store!`, whose row mappers it uses.
 
-pub const TEAM_COLS: &str = "id, workspace_id, name, created_at";
+pub const TEAM_COLS: &str = "id, workspace_id, name, policy, created_at";
 pub const CANNED_COLS: &str = "id, workspace_id, shortcut, title, body, created_at";
 pub const LABEL_COLS: &str = "id, workspace_id, name, color";
 
@@ -24,7 +24,10 @@ macro_rules! impl_directory {
             AgentChanges, AssigneeFilter, ConversationChanges, ConversationQuery, ConversationSort,
             Directory,
         };
-        use livedesk_protocol::model::{AgentEntry, AgentStatus, CannedResponse, Label, Team};
+        use livedesk_core::routing::RouteOutcome;
+        use livedesk_protocol::model::{
+            AgentEntry, AgentStatus, CannedResponse, Label, RoutingPolicy, RoutingSettings, Team,
+        };
         use $crate::directory::{label_pattern, CANNED_COLS, LABEL_COLS, TEAM_COLS};
 
         fn canned_from_row(row: &DbRow) -> Result<CannedResponse, sqlx::Error> {
@@ -163,6 +166,11 @@ macro_rules! impl_directory {
                     workspace_id: row.try_get("workspace_id").map_err(classify)?,
                     name: row.try_get("name").map_err(classify)?,
                     member_ids: members.into_iter().map(|p| p.1).collect(),
+                    policy: row
+                        .try_get::<Option<&str>, _>("policy")
+                        .map_err(classify)?
+                        .map(|p| codec::from_wire_name("policy", p))
+                        .transpose()?,
                     created_at: row.try_get("created_at").map_err(classify)?,
                 })
             }
@@ -276,6 +284,7 @@ macro_rules! impl_directory {
                     workspace_id,
                     name: name.as_str().to_owned(),
                     member_ids: members.clone(),
+                    policy: None,
                     created_at: now_ms(),
                 };
                 let mut tx = self.writer().begin().await.map_err(classify)?;
@@ -304,10 +313,19 @@ macro_rules! impl_directory {
                 team_id: Uuid,
                 name: Option<&DisplayName>,
                 member_ids: Option<&[Uuid]>,
+                policy: Option<Option<RoutingPolicy>>,
             ) -> StoreResult<Team> {
                 let mut tx = self.writer().begin().await.map_err(classify)?;
                 if count_in_workspace(&mut *tx, "teams", workspace_id, &[team_id]).await? != 1 {
                     return Err(StoreError::NotFound);
+                }
+                if let Some(policy) = policy {
+                    sqlx::query("UPDATE teams SET policy = $1 WHERE id = $2")
+                        .bind(policy.map(codec::wire_name))
+                        .bind(team_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
                 }
                 if let Some(name) = name {
                     sqlx::query("UPDATE teams SET name = $1 WHERE id = $2")
@@ -498,6 +516,41 @@ macro_rules! impl_directory {
                 q.push(")");
                 let rows = q.build().fetch_all(self.reader()).await.map_err(classify)?;
                 rows.iter().map(contact_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
+            async fn set_inbox_routing(&self, workspace_id: Uuid, inbox_id: Uuid, routing: RoutingSettings) -> StoreResult<()> {
+                let done = sqlx::query("UPDATE inboxes SET routing = $1, reoffer_secs = $4 WHERE id = $2 AND workspace_id = $3")
+                    .bind(codec::json_to(&routing))
+                    .bind(inbox_id)
+                    .bind(workspace_id)
+                    .bind(i64::from(routing.reoffer_secs))
+                    .execute(self.writer())
+                    .await
+                    .map_err(classify)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
+
+            async fn route(&self, workspace_id: Uuid, conversation_id: Uuid, exclude: Option<Uuid>, now: i64) -> StoreResult<RouteOutcome> {
+                self.route_conversation(workspace_id, conversation_id, exclude, now).await
+            }
+
+            async fn queue(&self, workspace_id: Uuid, inbox_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<Conversation>> {
+                self.queued(workspace_id, inbox_id, limit).await
+            }
+
+            async fn average_wait(&self, inbox_id: Uuid) -> StoreResult<Option<i64>> {
+                self.recent_average_wait(inbox_id).await
+            }
+
+            async fn return_unanswered(&self, workspace_id: Uuid, agent_id: Uuid) -> StoreResult<Vec<Conversation>> {
+                self.unassign_unanswered(workspace_id, agent_id).await
+            }
+
+            async fn unanswered_assignments(&self, limit: u32) -> StoreResult<Vec<(Conversation, RoutingSettings)>> {
+                self.assignments_without_answer(limit).await
             }
 
             async fn list_canned_responses(&self, workspace_id: Uuid) -> StoreResult<Vec<CannedResponse>> {

@@ -5,7 +5,8 @@
 //! - [`postgres`]: for clusters; same queries, row locks order concurrent appends.
 //! - `queries`: the SQL both backends share, stamped out per backend by a macro (both
 //!   accept `$N` placeholders, so one text serves both); `directory`: the same for the
-//!   team's organisation (memberships, teams, triage, saved replies, labels).
+//!   team's organisation (memberships, teams, triage, saved replies, labels); `routing`:
+//!   assigning and queueing, with the candidates' rows locked.
 //! - [`testing`]: throw-away PostgreSQL databases for tests.
 //!
 //! Migrations are embedded per backend and run by [`connect`] (and `livedesk migrate`).
@@ -19,6 +20,7 @@ mod codec;
 mod directory;
 pub mod postgres;
 mod queries;
+mod routing;
 pub mod sqlite;
 pub mod testing;
 

@@ -38,3 +38,4 @@ impl PgStore {
 
 crate::queries::impl_store!(PgStore, sqlx::Postgres, "postgres");
 crate::directory::impl_directory!(PgStore, sqlx::Postgres);
+crate::routing::impl_routing!(PgStore, sqlx::Postgres, " FOR UPDATE", " FOR UPDATE OF a");

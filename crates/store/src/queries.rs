@@ -5,13 +5,13 @@
 
 pub const AGENT_COLS: &str = "id, workspace_id, email, name, role, status, capacity";
 pub const INBOX_COLS: &str =
-    "id, workspace_id, name, allowed_origins, settings, identity_secret IS NOT NULL AS identity_verification, created_at";
+    "id, workspace_id, name, allowed_origins, settings, routing, identity_secret IS NOT NULL AS identity_verification, created_at";
 pub const CONTACT_COLS: &str =
     "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at";
 pub const CONVERSATION_COLS: &str =
     "id, workspace_id, inbox_id, contact_id, status, assignee_id, team_id, priority, labels, \
-     snoozed_until, last_seq, agent_delivered, agent_read, contact_delivered, contact_read, \
-     created_at, updated_at, \
+     snoozed_until, queued_at, assigned_at, last_seq, agent_delivered, agent_read, \
+     contact_delivered, contact_read, created_at, updated_at, \
      (SELECT MIN(w.created_at) FROM messages w WHERE w.conversation_id = conversations.id \
       AND w.author_kind = 'contact' AND w.seq > COALESCE((SELECT MAX(r.seq) FROM messages r \
       WHERE r.conversation_id = conversations.id AND r.author_kind = 'agent' AND r.kind = 'text'), 0)) \
@@ -70,6 +70,7 @@ macro_rules! impl_store {
                 settings: codec::json_from(row.try_get::<&str, _>("settings")?).map_err(decode)?,
                 identity_verification: row.try_get("identity_verification")?,
                 member_ids: Vec::new(),
+                routing: codec::json_from(row.try_get::<&str, _>("routing")?).map_err(decode)?,
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -101,6 +102,8 @@ macro_rules! impl_store {
                 labels: codec::json_from(row.try_get::<&str, _>("labels")?).map_err(decode)?,
                 snoozed_until: row.try_get("snoozed_until")?,
                 waiting_since: row.try_get("waiting_since")?,
+                queued_at: row.try_get("queued_at")?,
+                assigned_at: row.try_get("assigned_at")?,
                 last_seq: row.try_get("last_seq")?,
                 receipts: Receipts {
                     agent_delivered: row.try_get("agent_delivered")?,
@@ -383,6 +386,7 @@ macro_rules! impl_store {
                     settings: WidgetSettings::default(),
                     identity_verification: false,
                     member_ids: Vec::new(),
+                    routing: Default::default(),
                     created_at: now_ms(),
                 };
                 sqlx::query(
@@ -511,6 +515,8 @@ macro_rules! impl_store {
                     labels: Vec::new(),
                     snoozed_until: None,
                     waiting_since: None,
+                    queued_at: None,
+                    assigned_at: None,
                     last_seq: 0,
                     receipts: Receipts::default(),
                     created_at: now,

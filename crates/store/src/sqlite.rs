@@ -67,3 +67,4 @@ impl SqliteStore {
 
 crate::queries::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
 crate::directory::impl_directory!(SqliteStore, sqlx::Sqlite);
+crate::routing::impl_routing!(SqliteStore, sqlx::Sqlite, "", "");

@@ -2439,3 +2439,5 @@ on_both_backends!(
 
 #[path = "conformance/directory.rs"]
 mod directory;
+#[path = "conformance/routing.rs"]
+mod routing;

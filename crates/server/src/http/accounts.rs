@@ -339,6 +339,9 @@ pub async fn update_inbox(
         .filter(|i| i.workspace_id == admin.workspace_id)
         .ok_or_else(ApiError::not_found)?;
     let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
+    if req.routing.is_some_and(|r| r.reoffer_secs > 86_400) {
+        return Err(bad("routing.reoffer_secs must be at most 86400 (a day)"));
+    }
     let mut settings = current.settings.clone();
     if let Some(color) = req.color {
         let ok = color.len() == 7
@@ -407,12 +410,23 @@ pub async fn update_inbox(
         .store
         .update_inbox(admin.workspace_id, id, changes)
         .await?;
-    if let Some(members) = req.member_ids {
+    let (members, routing) = (req.member_ids, req.routing);
+    if let Some(members) = &members {
         state
             .store
-            .set_inbox_members(admin.workspace_id, id, &members)
+            .set_inbox_members(admin.workspace_id, id, members)
             .await?;
     }
+    if let Some(routing) = routing {
+        state
+            .store
+            .set_inbox_routing(admin.workspace_id, id, routing)
+            .await?;
+        inbox.routing = routing;
+    }
     inbox.member_ids = state.store.inbox_member_ids(id).await?;
+    if members.is_some() || routing.is_some() {
+        crate::routing::drain(&state, admin.workspace_id).await?;
+    }
     Ok(axum::Json(inbox))
 }

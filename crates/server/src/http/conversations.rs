@@ -6,6 +6,8 @@ use axum::response::{IntoResponse, Response};
 use livedesk_core::directory::{
     AssigneeFilter, ConversationChanges, ConversationQuery, ConversationSort,
 };
+use livedesk_core::now_ms;
+use livedesk_core::routing::RouteOutcome;
 use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::{
     Conversation, ConversationStatus, Role, VisitorConversation, VisitorMessage,
@@ -81,7 +83,23 @@ pub async fn create(
             )
             .await?;
     }
+    // Routed before anyone hears of it, so `conversation.created` shows it assigned or queued.
+    let outcome = match conversation.assignee_id {
+        None => Some(
+            state
+                .store
+                .route(conversation.workspace_id, conversation.id, None, now_ms())
+                .await?,
+        ),
+        Some(_) => None,
+    };
+    if let Some(RouteOutcome::Assigned(c) | RouteOutcome::Queued(c)) = &outcome {
+        conversation = c.clone();
+    }
     events::conversation_created(&state, &conversation);
+    if let Some(outcome) = &outcome {
+        crate::routing::announce(&state, outcome).await?;
+    }
     Ok(match caller {
         Caller::Visitor(_) => (
             StatusCode::CREATED,

@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use livedesk_core::directory::AgentChanges;
 use livedesk_core::values::DisplayName;
-use livedesk_protocol::model::{Agent, AgentEntry, CannedResponse, Label, Role, Team};
+use livedesk_protocol::model::{Agent, AgentEntry, AgentStatus, CannedResponse, Label, Role, Team};
 use livedesk_protocol::rest::{
     AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, TeamChanges, TeamList,
     UpdateAgent, UpdateMe,
@@ -83,7 +83,10 @@ pub async fn update_agent(
         .store
         .update_agent(admin.workspace_id, id, changes)
         .await?;
-    Ok(axum::Json(announce(&state, admin.workspace_id, id).await?))
+    let entry = announce(&state, admin.workspace_id, id).await?;
+    // More capacity or another inbox may let queued conversations through.
+    crate::routing::drain(&state, admin.workspace_id).await?;
+    Ok(axum::Json(entry))
 }
 
 /// `PATCH /me`: an agent sets their own status (online, away, offline) or name.
@@ -109,6 +112,13 @@ pub async fn update_me(
         me = state.store.set_agent_status(me.id, status).await?;
     }
     announce(&state, me.workspace_id, me.id).await?;
+    match req.status {
+        Some(AgentStatus::Online) => crate::routing::drain(&state, me.workspace_id).await?,
+        Some(AgentStatus::Offline) => {
+            crate::routing::agent_offline(&state, me.workspace_id, me.id).await?
+        }
+        _ => {}
+    }
     Ok(axum::Json(me))
 }
 
@@ -152,6 +162,7 @@ pub async fn update_team(
             id,
             name.as_ref(),
             req.member_ids.as_deref(),
+            req.policy,
         )
         .await?;
     Ok(axum::Json(team))

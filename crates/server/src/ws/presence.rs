@@ -54,6 +54,16 @@ impl Connected {
                         }
                     }
                 }
+                if let Err(e) = crate::routing::queue_position_of(
+                    state,
+                    v.workspace_id,
+                    v.inbox_id,
+                    v.contact_id,
+                )
+                .await
+                {
+                    tracing::warn!("could not tell a visitor their place in the queue: {e:?}");
+                }
                 Who::Visitor {
                     workspace_id: v.workspace_id,
                     inbox_id: v.inbox_id,
@@ -85,9 +95,10 @@ impl Drop for Connected {
             } => {
                 if self.state.presence.agent_disconnected(agent_id) {
                     let state = self.state.clone();
-                    tokio::spawn(
-                        async move { announce_agent(&state, workspace_id, agent_id).await },
-                    );
+                    tokio::spawn(async move {
+                        announce_agent(&state, workspace_id, agent_id).await;
+                        crate::routing::offline_after_grace(state, workspace_id, agent_id).await;
+                    });
                 }
             }
             Who::Visitor {

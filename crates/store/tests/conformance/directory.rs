@@ -110,7 +110,7 @@ async fn memberships_and_teams_stay_in_their_workspace(store: Arc<dyn Store>) {
     // Teams: rename, members, delete (the conversation keeps going without a team).
     assert!(store.team(other.id, team.id).await.unwrap().is_none());
     let renamed = store
-        .update_team(w.ws.id, team.id, Some(&name("Payments")), Some(&[]))
+        .update_team(w.ws.id, team.id, Some(&name("Payments")), Some(&[]), None)
         .await
         .unwrap();
     assert_eq!(

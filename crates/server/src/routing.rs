@@ -1,0 +1,281 @@
+//! When the server routes, and who hears of it. The decision itself is the store's (one
+//! transaction, candidates locked; see `livedesk_core::routing`); this module routes new
+//! conversations, drains the queue whenever capacity may have freed, returns an offline
+//! agent's unanswered chats, re-offers unanswered assignments, and tells the console
+//! (`conversation.updated`, a timeline event, a notification) and the visitors (their place in
+//! the queue).
+
+use livedesk_core::now_ms;
+use livedesk_core::routing::{self, due_for_reoffer, RouteOutcome};
+use livedesk_protocol::frames::VisitorFrame;
+use livedesk_protocol::model::{
+    AgentStatus, Conversation, Notification, NotificationKind, RoutingPolicy,
+};
+use uuid::Uuid;
+
+use crate::error::ApiResult;
+use crate::events;
+use crate::state::SharedState;
+use crate::triage;
+
+/// Routes one open, unassigned conversation and tells everyone what happened.
+pub async fn route(state: &SharedState, conversation: &Conversation) -> ApiResult<()> {
+    let outcome = state
+        .store
+        .route(conversation.workspace_id, conversation.id, None, now_ms())
+        .await?;
+    if let RouteOutcome::Queued(c) = &outcome {
+        events::conversation_updated(state, c);
+    }
+    announce(state, &outcome).await
+}
+
+/// Tells the console and the visitor what routing did (after `conversation.created` or
+/// `conversation.updated` showed the conversation as it is now).
+pub async fn announce(state: &SharedState, outcome: &RouteOutcome) -> ApiResult<()> {
+    match outcome {
+        RouteOutcome::Assigned(c) => assigned(state, c, None).await,
+        RouteOutcome::Queued(c) => queue_positions(state, c.workspace_id, c.inbox_id).await,
+        RouteOutcome::Skipped => Ok(()),
+    }
+}
+
+/// Hands queued conversations to whoever can take them now. Passes are serialised on this
+/// node, so the queue is served in order; across nodes the store's locks keep capacity.
+pub async fn drain(state: &SharedState, workspace_id: Uuid) -> ApiResult<()> {
+    let _one_at_a_time = state.drain_lock.lock().await;
+    let assigned = routing::drain(&*state.store, workspace_id, now_ms()).await?;
+    let mut inboxes = Vec::new();
+    for c in &assigned {
+        assigned_event(state, c, None).await?;
+        if !inboxes.contains(&c.inbox_id) {
+            inboxes.push(c.inbox_id);
+        }
+    }
+    for inbox in inboxes {
+        queue_positions(state, workspace_id, inbox).await?;
+    }
+    Ok(())
+}
+
+async fn assigned(
+    state: &SharedState,
+    c: &Conversation,
+    from: Option<(Uuid, String)>,
+) -> ApiResult<()> {
+    assigned_event(state, c, from).await?;
+    queue_positions(state, c.workspace_id, c.inbox_id).await
+}
+
+/// The timeline event, the update and the notification for a conversation the router assigned.
+async fn assigned_event(
+    state: &SharedState,
+    c: &Conversation,
+    from: Option<(Uuid, String)>,
+) -> ApiResult<()> {
+    let Some(agent_id) = c.assignee_id else {
+        return Ok(());
+    };
+    let name = state
+        .store
+        .agent_entry(c.workspace_id, agent_id)
+        .await?
+        .map(|e| e.agent.name)
+        .unwrap_or_default();
+    let text = match &from {
+        Some((_, before)) => format!("Re-offered to {name}: {before} did not answer in time"),
+        None => format!("Assigned to {name} by routing"),
+    };
+    triage::timeline(state, c, text.clone()).await?;
+    events::conversation_updated(state, c);
+    let waited = c.queued_at.is_some() || from.is_some();
+    events::notify(
+        state,
+        agent_id,
+        Notification {
+            id: Uuid::now_v7(),
+            kind: NotificationKind::Assigned,
+            conversation_id: c.id,
+            by: None,
+            text,
+            at: now_ms(),
+        },
+    );
+    // The visitor's wait is over.
+    if waited {
+        events::to_visitor(
+            state,
+            c.contact_id,
+            &VisitorFrame::Queue {
+                conversation_id: c.id,
+                position: 0,
+                estimated_wait_ms: None,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Tells every visitor waiting in the inbox's queue their place and about how long it takes.
+/// Only where routing serves the queue in order (round robin, least busy): with manual
+/// routing agents pick, and a place in line would promise nothing.
+pub async fn queue_positions(
+    state: &SharedState,
+    workspace_id: Uuid,
+    inbox_id: Uuid,
+) -> ApiResult<()> {
+    positions(state, workspace_id, inbox_id, None).await
+}
+
+/// The same for one visitor's conversations only (when their widget connects).
+pub async fn queue_position_of(
+    state: &SharedState,
+    workspace_id: Uuid,
+    inbox_id: Uuid,
+    contact_id: Uuid,
+) -> ApiResult<()> {
+    positions(state, workspace_id, inbox_id, Some(contact_id)).await
+}
+
+async fn positions(
+    state: &SharedState,
+    workspace_id: Uuid,
+    inbox_id: Uuid,
+    only: Option<Uuid>,
+) -> ApiResult<()> {
+    let Some(inbox) = state.store.inbox(inbox_id).await? else {
+        return Ok(());
+    };
+    if inbox.routing.policy == RoutingPolicy::Manual {
+        return Ok(());
+    }
+    let queue = state.store.queue(workspace_id, Some(inbox_id), 500).await?;
+    if queue.is_empty() || only.is_some_and(|o| !queue.iter().any(|c| c.contact_id == o)) {
+        return Ok(());
+    }
+    let average = state.store.average_wait(inbox_id).await?;
+    for (i, c) in queue.iter().enumerate() {
+        if only.is_some_and(|o| o != c.contact_id) {
+            continue;
+        }
+        let position = u32::try_from(i + 1).unwrap_or(u32::MAX);
+        events::to_visitor(
+            state,
+            c.contact_id,
+            &VisitorFrame::Queue {
+                conversation_id: c.id,
+                position,
+                estimated_wait_ms: average
+                    .and_then(|a| u64::try_from(a).ok())
+                    .map(|a| a * u64::from(position)),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// An agent went offline: their chats that no agent has answered go back to the queue (and
+/// to whoever can take them); the others stay with them.
+pub async fn agent_offline(
+    state: &SharedState,
+    workspace_id: Uuid,
+    agent_id: Uuid,
+) -> ApiResult<()> {
+    let returned = state
+        .store
+        .return_unanswered(workspace_id, agent_id)
+        .await?;
+    for c in &returned {
+        triage::timeline(
+            state,
+            c,
+            "Back in the queue: the assigned agent went offline".into(),
+        )
+        .await?;
+        events::conversation_updated(state, c);
+    }
+    drain(state, workspace_id).await
+}
+
+/// Sets an agent offline when no console of theirs has come back within the grace time.
+pub async fn offline_after_grace(state: SharedState, workspace_id: Uuid, agent_id: Uuid) {
+    let grace = std::time::Duration::from_secs(state.config.routing.offline_grace_secs);
+    tokio::select! {
+        _ = state.shutdown.cancelled() => return,
+        _ = tokio::time::sleep(grace) => {}
+    }
+    if state.presence.agent_is_connected(agent_id) {
+        return;
+    }
+    let result = async {
+        let Some(entry) = state.store.agent_entry(workspace_id, agent_id).await? else {
+            return Ok(());
+        };
+        if entry.agent.status != AgentStatus::Offline {
+            state
+                .store
+                .set_agent_status(agent_id, AgentStatus::Offline)
+                .await?;
+            if let Some(entry) =
+                crate::presence::agent_entry(&state, workspace_id, agent_id).await?
+            {
+                events::agent_updated(&state, entry);
+            }
+        }
+        agent_offline(&state, workspace_id, agent_id).await
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!("could not set an agent offline: {e:?}");
+    }
+}
+
+/// Re-offers assignments nobody answered in time, every `reoffer_check_secs`, until shutdown.
+pub async fn reoffer_loop(state: SharedState) {
+    let every = std::time::Duration::from_secs(state.config.routing.reoffer_check_secs.max(1));
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        if let Err(e) = reoffer_due(&state).await {
+            tracing::warn!("could not re-offer conversations: {e:?}");
+        }
+    }
+}
+
+async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
+    let now = now_ms();
+    for (c, settings) in state.store.unanswered_assignments(500).await? {
+        let (Some(first), Some(at)) = (c.assignee_id, c.assigned_at) else {
+            continue;
+        };
+        if !due_for_reoffer(at, false, settings.reoffer_secs, now) {
+            continue;
+        }
+        let before = state
+            .store
+            .agent_entry(c.workspace_id, first)
+            .await?
+            .map(|e| e.agent.name)
+            .unwrap_or_default();
+        if let RouteOutcome::Assigned(next) = state
+            .store
+            .route(c.workspace_id, c.id, Some(first), now)
+            .await?
+        {
+            assigned(state, &next, Some((first, before))).await?;
+        }
+        if settings.reoffer_marks_away {
+            state
+                .store
+                .set_agent_status(first, AgentStatus::Away)
+                .await?;
+            if let Some(entry) = crate::presence::agent_entry(state, c.workspace_id, first).await? {
+                events::agent_updated(state, entry);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! Routing in the database, stamped out per backend by `impl_routing!` (used by the
+//! `Directory` implementation).
+//!
+//! The capacity check and the assignment are one transaction that first locks the
+//! conversation and then every candidate agent's row (`FOR UPDATE`, in id order, on
+//! PostgreSQL; SQLite has one writer, so its transactions are serial already). Two nodes
+//! routing at once into the same agents therefore take turns, and each counts the agent's open
+//! conversations after the other's assignment committed: nobody is ever assigned above
+//! capacity, however many nodes route.
+
+/// Queue order: higher priority first, then the longest waiting, then by id.
+pub const QUEUE_ORDER: &str = "CASE priority WHEN 'urgent' THEN 4 WHEN 'high' THEN 3 \
+     WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END DESC, queued_at ASC, id ASC";
+
+macro_rules! impl_routing {
+    ($store:ty, $db:ty, $lock:literal, $lock_agents:literal) => {
+        use livedesk_core::routing::{choose, Candidate};
+        use $crate::routing::QUEUE_ORDER;
+
+        impl $store {
+            async fn route_conversation(
+                &self,
+                workspace_id: Uuid,
+                conversation_id: Uuid,
+                exclude: Option<Uuid>,
+                now: i64,
+            ) -> StoreResult<RouteOutcome> {
+                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let sql = format!(
+                    "SELECT status, assignee_id, inbox_id, team_id FROM conversations WHERE id = $1 AND workspace_id = $2{}",
+                    $lock
+                );
+                let row = sqlx::query(&sql)
+                    .bind(conversation_id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let Some(row) = row else { return Ok(RouteOutcome::Skipped) };
+                let status = codec::status(row.try_get::<&str, _>(0).map_err(classify)?)?;
+                let assignee: Option<Uuid> = row.try_get(1).map_err(classify)?;
+                let inbox_id: Uuid = row.try_get(2).map_err(classify)?;
+                let team_id: Option<Uuid> = row.try_get(3).map_err(classify)?;
+                if status != ConversationStatus::Open || !(assignee.is_none() || assignee == exclude) {
+                    return Ok(RouteOutcome::Skipped);
+                }
+                let row = sqlx::query(
+                    "SELECT i.routing, t.policy FROM inboxes i LEFT JOIN teams t ON t.id = $2 WHERE i.id = $1",
+                )
+                .bind(inbox_id)
+                .bind(team_id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(classify)?;
+                let routing: RoutingSettings =
+                    codec::json_from(row.try_get::<&str, _>(0).map_err(classify)?)?;
+                let policy = match row.try_get::<Option<&str>, _>(1).map_err(classify)? {
+                    Some(p) => codec::from_wire_name("policy", p)?,
+                    None => routing.policy,
+                };
+                let mut q = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT a.id, a.capacity, a.last_assigned_at FROM agents a \
+                     JOIN inbox_members m ON m.agent_id = a.id AND m.inbox_id = ",
+                );
+                q.push_bind(inbox_id);
+                q.push(" WHERE a.workspace_id = ").push_bind(workspace_id);
+                q.push(" AND a.status = 'online'");
+                if let Some(team) = team_id {
+                    q.push(" AND EXISTS (SELECT 1 FROM team_members tm WHERE tm.agent_id = a.id AND tm.team_id = ")
+                        .push_bind(team)
+                        .push(")");
+                }
+                if let Some(ex) = exclude {
+                    q.push(" AND a.id <> ").push_bind(ex);
+                }
+                q.push(" ORDER BY a.id").push($lock_agents);
+                let rows = if policy == RoutingPolicy::Manual {
+                    Vec::new()
+                } else {
+                    q.build().fetch_all(&mut *tx).await.map_err(classify)?
+                };
+                let mut counts: Vec<(Uuid, i64)> = Vec::new();
+                if !rows.is_empty() {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT assignee_id, COUNT(*) FROM conversations WHERE status = 'open' AND workspace_id = ",
+                    );
+                    q.push_bind(workspace_id).push(" AND assignee_id IN (");
+                    let mut sep = q.separated(", ");
+                    for row in &rows {
+                        sep.push_bind(row.try_get::<Uuid, _>(0).map_err(classify)?);
+                    }
+                    q.push(") GROUP BY assignee_id");
+                    for row in q.build().fetch_all(&mut *tx).await.map_err(classify)? {
+                        counts.push((row.try_get(0).map_err(classify)?, row.try_get(1).map_err(classify)?));
+                    }
+                }
+                let mut candidates = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let agent_id: Uuid = row.try_get(0).map_err(classify)?;
+                    let open = counts.iter().find(|c| c.0 == agent_id).map_or(0, |c| c.1);
+                    candidates.push(Candidate {
+                        agent_id,
+                        open: u32::try_from(open).unwrap_or(u32::MAX),
+                        capacity: u32::try_from(row.try_get::<i64, _>(1).map_err(classify)?).unwrap_or(0),
+                        last_assigned_at: row.try_get(2).map_err(classify)?,
+                    });
+                }
+                let outcome = match choose(policy, &candidates) {
+                    Some(agent_id) => {
+                        sqlx::query(
+                            "UPDATE conversations SET assignee_id = $1, assigned_at = $2, updated_at = $2 WHERE id = $3",
+                        )
+                        .bind(agent_id)
+                        .bind(now)
+                        .bind(conversation_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                        sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2")
+                            .bind(now)
+                            .bind(agent_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                        true
+                    }
+                    None if exclude.is_some() => {
+                        // A re-offer with nobody else free: the agent keeps it, the clock restarts.
+                        sqlx::query("UPDATE conversations SET assigned_at = $1 WHERE id = $2")
+                            .bind(now)
+                            .bind(conversation_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                        false
+                    }
+                    None => {
+                        sqlx::query(
+                            "UPDATE conversations SET queued_at = COALESCE(queued_at, $1) WHERE id = $2",
+                        )
+                        .bind(now)
+                        .bind(conversation_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                        false
+                    }
+                };
+                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", conversation_id, workspace_id, conversation_from_row)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                tx.commit().await.map_err(classify)?;
+                Ok(if outcome {
+                    RouteOutcome::Assigned(conversation)
+                } else if conversation.assignee_id.is_some() {
+                    RouteOutcome::Skipped
+                } else {
+                    RouteOutcome::Queued(conversation)
+                })
+            }
+
+            async fn queued(&self, workspace_id: Uuid, inbox_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<Conversation>> {
+                let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                    "SELECT {CONVERSATION_COLS} FROM conversations WHERE workspace_id = "
+                ));
+                q.push_bind(workspace_id);
+                q.push(" AND status = 'open' AND assignee_id IS NULL AND queued_at IS NOT NULL");
+                if let Some(inbox) = inbox_id {
+                    q.push(" AND inbox_id = ").push_bind(inbox);
+                }
+                q.push(" ORDER BY ").push(QUEUE_ORDER).push(" LIMIT ").push_bind(i64::from(limit));
+                let rows = q.build().fetch_all(self.reader()).await.map_err(classify)?;
+                rows.iter().map(conversation_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
+            async fn recent_average_wait(&self, inbox_id: Uuid) -> StoreResult<Option<i64>> {
+                let row = sqlx::query(
+                    "SELECT CAST(AVG(w) AS BIGINT) FROM (SELECT assigned_at - queued_at AS w FROM conversations \
+                     WHERE inbox_id = $1 AND queued_at IS NOT NULL AND assigned_at IS NOT NULL AND assigned_at >= queued_at \
+                     ORDER BY assigned_at DESC LIMIT 20) AS recent",
+                )
+                .bind(inbox_id)
+                .fetch_one(self.reader())
+                .await
+                .map_err(classify)?;
+                row.try_get::<Option<i64>, _>(0).map_err(classify)
+            }
+
+            async fn unassign_unanswered(&self, workspace_id: Uuid, agent_id: Uuid) -> StoreResult<Vec<Conversation>> {
+                let rows = sqlx::query(
+                    "UPDATE conversations SET assignee_id = NULL, queued_at = COALESCE(queued_at, created_at) \
+                     WHERE workspace_id = $1 AND assignee_id = $2 AND status = 'open' AND NOT EXISTS \
+                     (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text') \
+                     RETURNING id",
+                )
+                .bind(workspace_id)
+                .bind(agent_id)
+                .fetch_all(self.writer())
+                .await
+                .map_err(classify)?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let id: Uuid = row.try_get(0).map_err(classify)?;
+                    if let Some(c) = self.conversation(workspace_id, id).await? {
+                        out.push(c);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn assignments_without_answer(&self, limit: u32) -> StoreResult<Vec<(Conversation, RoutingSettings)>> {
+                let sql = format!(
+                    "SELECT {CONVERSATION_COLS}, (SELECT i.routing FROM inboxes i WHERE i.id = conversations.inbox_id) AS inbox_routing \
+                     FROM conversations WHERE status = 'open' AND assignee_id IS NOT NULL AND assigned_at IS NOT NULL \
+                     AND EXISTS (SELECT 1 FROM inboxes i WHERE i.id = conversations.inbox_id AND i.reoffer_secs > 0) \
+                     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id \
+                                     AND m.author_kind = 'agent' AND m.kind = 'text' AND m.created_at >= conversations.assigned_at) \
+                     ORDER BY assigned_at LIMIT $1"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(classify)?;
+                rows.iter()
+                    .map(|row| {
+                        let c = conversation_from_row(row).map_err(classify)?;
+                        let r: RoutingSettings = codec::json_from(row.try_get::<&str, _>("inbox_routing").map_err(classify)?)?;
+                        Ok((c, r))
+                    })
+                    .collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_routing;

@@ -1,0 +1,293 @@
+//! Routing under load: the capacity decision is made in the store's transaction, so no number
+//! of concurrent routings puts an agent above capacity, and the queue is served in order.
+
+use std::collections::HashMap;
+
+use livedesk_core::directory::{AgentChanges, ConversationChanges};
+use livedesk_core::routing::{drain, RouteOutcome};
+use livedesk_protocol::model::{AgentStatus, RoutingPolicy, RoutingSettings};
+
+use super::*;
+
+async fn open_counts(store: &dyn Store, ws: &Workspace) -> HashMap<Uuid, (i64, u32)> {
+    store
+        .agent_entries(ws.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.agent.id, (e.open_count, e.agent.capacity)))
+        .collect()
+}
+
+fn assert_within_capacity(counts: &HashMap<Uuid, (i64, u32)>) {
+    for (agent, (open, capacity)) in counts {
+        assert!(
+            *open <= i64::from(*capacity),
+            "agent {agent} has {open} open, capacity {capacity}"
+        );
+    }
+}
+
+async fn a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_in_order(
+    store: Arc<dyn Store>,
+) {
+    let ws = workspace(&*store, "Busy").await;
+    let inbox = inbox(&*store, &ws, "Website").await;
+    let routing = RoutingSettings {
+        policy: RoutingPolicy::LeastBusy,
+        ..Default::default()
+    };
+    store
+        .set_inbox_routing(ws.id, inbox.id, routing)
+        .await
+        .unwrap();
+    let mut total_capacity = 0;
+    for i in 0..20u32 {
+        let a = agent(&*store, &ws, &format!("agent{i}@busy.example"), Role::Agent).await;
+        let capacity = 3 + i % 8; // 3..=10
+        total_capacity += capacity;
+        let changes = AgentChanges {
+            capacity: Some(capacity),
+            inbox_ids: Some(vec![inbox.id]),
+            ..Default::default()
+        };
+        store.update_agent(ws.id, a.id, changes).await.unwrap();
+        store
+            .set_agent_status(a.id, AgentStatus::Online)
+            .await
+            .unwrap();
+    }
+
+    // 1 000 visitors start a chat at once; each is routed as it is created.
+    let mut tasks = Vec::new();
+    for _ in 0..1000 {
+        let store = Arc::clone(&store);
+        let inbox = inbox.clone();
+        tasks.push(tokio::spawn(async move {
+            let c = contact(&*store, &inbox).await;
+            let conv = conversation(&*store, &c).await;
+            match store
+                .route(conv.workspace_id, conv.id, None, livedesk_core::now_ms())
+                .await
+                .unwrap()
+            {
+                RouteOutcome::Assigned(_) => 1,
+                RouteOutcome::Queued(_) => 0,
+                RouteOutcome::Skipped => panic!("a new conversation was skipped"),
+            }
+        }));
+    }
+    let mut assigned = 0;
+    for t in tasks {
+        assigned += t.await.unwrap();
+    }
+    let counts = open_counts(&*store, &ws).await;
+    assert_within_capacity(&counts);
+    assert_eq!(assigned, total_capacity, "every free place was used");
+    let queue = store.queue(ws.id, None, 2000).await.unwrap();
+    assert_eq!(
+        queue.len() as u32 + assigned,
+        1000,
+        "every chat is assigned or queued"
+    );
+
+    // Resolving chats one at a time lets the queue through in order, never above capacity.
+    let expected: Vec<Uuid> = queue.iter().map(|c| c.id).collect();
+    let mut served = Vec::new();
+    let mut step = 0u64;
+    while served.len() < expected.len() {
+        let open = store
+            .find_conversations(&livedesk_core::directory::ConversationQuery {
+                workspace_id: ws.id,
+                status: Some(ConversationStatus::Open),
+                assignee: livedesk_core::directory::AssigneeFilter::Any,
+                limit: 200,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let busy: Vec<&Conversation> = open.iter().filter(|c| c.assignee_id.is_some()).collect();
+        assert!(!busy.is_empty(), "the queue is stuck with nobody busy");
+        // A spread of agents, deterministically.
+        step = step
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let done = busy[(step >> 33) as usize % busy.len()];
+        let resolve = ConversationChanges {
+            status: Some(ConversationStatus::Resolved),
+            ..Default::default()
+        };
+        store
+            .change_conversation(ws.id, done.id, resolve)
+            .await
+            .unwrap();
+        let next = drain(&*store, ws.id, livedesk_core::now_ms())
+            .await
+            .unwrap();
+        assert!(
+            next.len() <= 1,
+            "one freed place, {} assignments",
+            next.len()
+        );
+        served.extend(next.iter().map(|c| c.id));
+        if served.len() % 97 == 0 {
+            assert_within_capacity(&open_counts(&*store, &ws).await);
+        }
+    }
+    assert_eq!(served, expected, "the queue was not served in order");
+    assert_within_capacity(&open_counts(&*store, &ws).await);
+    assert!(store.queue(ws.id, None, 10).await.unwrap().is_empty());
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_in_order =>
+    a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_in_order_on_sqlite,
+    a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_in_order_on_postgres,
+);
+
+async fn eligibility_teams_priority_and_returning_unanswered_chats(store: Arc<dyn Store>) {
+    let w = world(&*store).await;
+    let now = livedesk_core::now_ms();
+    let rr = RoutingSettings {
+        policy: RoutingPolicy::RoundRobin,
+        ..Default::default()
+    };
+    store
+        .set_inbox_routing(w.ws.id, w.inbox.id, rr)
+        .await
+        .unwrap();
+    let conv = |c: &Contact| {
+        let (store, c) = (Arc::clone(&store), c.clone());
+        async move { conversation(&*store, &c).await }
+    };
+
+    // Not a member, not online, or at capacity: not eligible; the chat waits.
+    let first = conv(&w.contact).await;
+    assert!(matches!(
+        store.route(w.ws.id, first.id, None, now).await.unwrap(),
+        RouteOutcome::Queued(_)
+    ));
+    let changes = AgentChanges {
+        inbox_ids: Some(vec![w.inbox.id]),
+        capacity: Some(1),
+        ..Default::default()
+    };
+    store
+        .update_agent(w.ws.id, w.agent.id, changes)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.route(w.ws.id, first.id, None, now).await.unwrap(),
+        RouteOutcome::Queued(_)
+    ));
+    store
+        .set_agent_status(w.agent.id, AgentStatus::Online)
+        .await
+        .unwrap();
+    let RouteOutcome::Assigned(c) = store.route(w.ws.id, first.id, None, now).await.unwrap() else {
+        panic!("an eligible agent was free");
+    };
+    assert_eq!(
+        (c.assignee_id, c.assigned_at),
+        (Some(w.agent.id), Some(now))
+    );
+    assert!(matches!(
+        store.route(w.ws.id, first.id, None, now).await.unwrap(),
+        RouteOutcome::Skipped
+    ));
+
+    // At capacity: the next two queue, the urgent one ahead of the older one.
+    let older = conv(&w.contact).await;
+    let urgent = conv(&w.contact).await;
+    store.route(w.ws.id, older.id, None, now).await.unwrap();
+    let urgent_change = ConversationChanges {
+        priority: Some(livedesk_protocol::model::Priority::Urgent),
+        ..Default::default()
+    };
+    store
+        .change_conversation(w.ws.id, urgent.id, urgent_change)
+        .await
+        .unwrap();
+    store
+        .route(w.ws.id, urgent.id, None, now + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&store.queue(w.ws.id, None, 10).await.unwrap()),
+        vec![urgent.id, older.id]
+    );
+
+    // A team's conversations go to its members only.
+    let helper = agent(&*store, &w.ws, "helper@acme.example", Role::Agent).await;
+    let team = store
+        .create_team(w.ws.id, &name("Billing"), &[helper.id])
+        .await
+        .unwrap();
+    let changes = AgentChanges {
+        inbox_ids: Some(vec![w.inbox.id]),
+        capacity: Some(1),
+        ..Default::default()
+    };
+    store
+        .update_agent(w.ws.id, helper.id, changes)
+        .await
+        .unwrap();
+    store
+        .set_agent_status(helper.id, AgentStatus::Online)
+        .await
+        .unwrap();
+    let billing = conv(&w.contact).await;
+    let to_team = ConversationChanges {
+        team_id: Some(Some(team.id)),
+        ..Default::default()
+    };
+    store
+        .change_conversation(w.ws.id, billing.id, to_team)
+        .await
+        .unwrap();
+    let served = drain(&*store, w.ws.id, now + 2).await.unwrap();
+    // The helper is free, and eligible for the inbox's queue as well: the urgent one goes first.
+    assert_eq!(ids(&served), vec![urgent.id]);
+    let RouteOutcome::Queued(_) = store
+        .route(w.ws.id, billing.id, None, now + 3)
+        .await
+        .unwrap()
+    else {
+        panic!("the team's only member is at capacity");
+    };
+
+    // Offline: the agent's unanswered chat returns to the queue; an answered one stays.
+    append(
+        &*store,
+        record(
+            &c,
+            by_agent(&w.agent),
+            MessageKind::Note,
+            "n1",
+            "a note is no answer",
+        ),
+    )
+    .await;
+    let returned = store.return_unanswered(w.ws.id, w.agent.id).await.unwrap();
+    assert_eq!(ids(&returned), vec![first.id]);
+    assert_eq!(returned[0].assignee_id, None);
+    assert!(returned[0].queued_at.is_some());
+    append(
+        &*store,
+        record(&urgent, by_agent(&helper), MessageKind::Text, "t1", "hello"),
+    )
+    .await;
+    assert!(store
+        .return_unanswered(w.ws.id, helper.id)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    eligibility_teams_priority_and_returning_unanswered_chats =>
+    eligibility_teams_priority_and_returning_unanswered_chats_on_sqlite,
+    eligibility_teams_priority_and_returning_unanswered_chats_on_postgres,
+);
