@@ -52,6 +52,9 @@ pub enum ConversationSort {
     Activity,
     /// Longest waiting for an agent's reply first; conversations nobody waits on last.
     Waiting,
+    /// The queue, in the order it is served (priority, then time queued); only queued
+    /// conversations (open, unassigned, `queued_at` set).
+    Queue,
 }
 
 /// The console's conversation list query.

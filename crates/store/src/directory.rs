@@ -473,12 +473,16 @@ macro_rules! impl_directory {
                 if let Some(before) = query.updated_before {
                     q.push(" AND updated_at < ").push_bind(before);
                 }
+                if query.sort == ConversationSort::Queue {
+                    q.push(" AND status = 'open' AND assignee_id IS NULL AND queued_at IS NOT NULL");
+                }
                 q.push(") AS found");
                 match query.sort {
                     ConversationSort::Activity => q.push(" ORDER BY updated_at DESC, id DESC"),
                     ConversationSort::Waiting => q.push(
                         " ORDER BY CASE WHEN waiting_since IS NULL THEN 1 ELSE 0 END, waiting_since ASC, updated_at DESC, id DESC",
                     ),
+                    ConversationSort::Queue => q.push(" ORDER BY ").push($crate::routing::QUEUE_ORDER),
                 };
                 q.push(" LIMIT ").push_bind(i64::from(query.limit));
                 let rows = q.build().fetch_all(self.reader()).await.map_err(classify)?;

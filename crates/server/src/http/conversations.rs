@@ -161,7 +161,8 @@ pub async fn list(
     let sort = match q.sort.as_deref() {
         None | Some("activity") => ConversationSort::Activity,
         Some("waiting") => ConversationSort::Waiting,
-        Some(_) => return Err(bad("sort: use activity or waiting")),
+        Some("queue") => ConversationSort::Queue,
+        Some(_) => return Err(bad("sort: use activity, waiting or queue")),
     };
     let inbox_ids = match (chat::inbox_scope(&state, agent).await?, q.inbox_id) {
         (Some(mine), Some(one)) => Some(mine.into_iter().filter(|i| *i == one).collect()),
