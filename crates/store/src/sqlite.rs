@@ -63,6 +63,18 @@ impl SqliteStore {
     fn reader(&self) -> &SqlitePool {
         &self.reader
     }
+
+    async fn append(
+        &self,
+        new: livedesk_core::store::NewMessageRecord,
+    ) -> livedesk_core::store::StoreResult<livedesk_core::store::Appended> {
+        append_in_transaction(&self.writer, new).await
+    }
 }
 
-crate::queries::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+crate::queries::impl_store!(
+    SqliteStore,
+    sqlx::Sqlite,
+    "sqlite",
+    "X'00000000000000000000000000000000'"
+);
