@@ -1,6 +1,7 @@
 //! The embedded backend: a SQLite file in WAL mode with one writer connection (SQLite takes
 //! one writer at a time anyway; queuing in the pool is cheaper than retrying on `SQLITE_BUSY`)
-//! and a pool of read-only connections.
+//! and a pool of read-only connections. Message appends go through [`group_commit`]: one
+//! writer task commits whatever appends are queued in one transaction.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -13,9 +14,12 @@ use sqlx::sqlite::{
 
 use crate::SqliteSynchronous;
 
+mod group_commit;
+
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    appends: group_commit::GroupCommit,
 }
 
 impl SqliteStore {
@@ -53,7 +57,12 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(crate::classify)?;
-        Ok(Self { writer, reader })
+        let appends = group_commit::GroupCommit::start(writer.clone());
+        Ok(Self {
+            writer,
+            reader,
+            appends,
+        })
     }
 
     fn writer(&self) -> &SqlitePool {
@@ -64,11 +73,12 @@ impl SqliteStore {
         &self.reader
     }
 
+    /// Queued to the group commit writer; answered after its batch committed.
     async fn append(
         &self,
         new: livedesk_core::store::NewMessageRecord,
     ) -> livedesk_core::store::StoreResult<livedesk_core::store::Appended> {
-        append_in_transaction(&self.writer, new).await
+        self.appends.append(new).await
     }
 }
 
