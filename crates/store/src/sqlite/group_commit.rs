@@ -109,7 +109,15 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
 
 /// Stores `batch`, answers every caller, and leaves `batch` empty.
 async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
-    let outcomes = match append_batch(pool, batch.iter().map(|job| &job.new)).await {
+    let started = std::time::Instant::now();
+    let outcomes = append_batch(pool, batch.iter().map(|job| &job.new)).await;
+    tracing::trace!(
+        appends = batch.len(),
+        micros = started.elapsed().as_micros() as u64,
+        ok = outcomes.is_ok(),
+        "group commit"
+    );
+    let outcomes = match outcomes {
         Ok(outcomes) => outcomes,
         Err(err) if batch.len() == 1 => vec![Err(err)],
         Err(err) => {
