@@ -34,8 +34,22 @@ impl PgStore {
     fn reader(&self) -> &PgPool {
         &self.pool
     }
+
+    /// Concurrent transactions: the conversation row lock orders appends to one conversation,
+    /// and PostgreSQL flushes the WAL of commits that wait together in one go.
+    async fn append(
+        &self,
+        new: livedesk_core::store::NewMessageRecord,
+    ) -> livedesk_core::store::StoreResult<livedesk_core::store::Appended> {
+        append_in_transaction(&self.pool, new).await
+    }
 }
 
-crate::queries::impl_store!(PgStore, sqlx::Postgres, "postgres");
+crate::queries::impl_store!(
+    PgStore,
+    sqlx::Postgres,
+    "postgres",
+    "'00000000-0000-0000-0000-000000000000'::uuid"
+);
 crate::directory::impl_directory!(PgStore, sqlx::Postgres);
 crate::routing::impl_routing!(PgStore, sqlx::Postgres, " FOR UPDATE", " FOR UPDATE OF a");

@@ -25,9 +25,11 @@ pub const ATTACHMENT_COLS: &str =
              AND m.attachment_id = attachments.id AND m.kind <> 'note') AS visible_to_contact";
 
 /// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
-/// `&sqlx::Pool<$db>`.
+/// `&sqlx::Pool<$db>`, and `append(NewMessageRecord)` (the path of `append_message`).
+/// `$nil_uuid` is the backend's literal for the all-zero UUID, as written in the
+/// `messages_dedupe` index, so that the duplicate check is one lookup in that index.
 macro_rules! impl_store {
-    ($store:ty, $db:ty, $backend:literal) => {
+    ($store:ty, $db:ty, $backend:literal, $nil_uuid:literal) => {
         use livedesk_core::now_ms;
         use livedesk_core::store::{
             AgentCredentials, AgentSession, Appended, AttachmentRecord, Audience, ContactChanges,
@@ -47,6 +49,10 @@ macro_rules! impl_store {
         use $crate::queries::*;
 
         type DbRow = <$db as sqlx::Database>::Row;
+
+        /// Author ids are compared as in the `messages_dedupe` index (`COALESCE(author_id,
+        /// nil)`), so the planner uses it rather than scanning the conversation's messages.
+        const NIL_UUID: &str = $nil_uuid;
 
         fn agent_from_row(row: &DbRow) -> Result<Agent, sqlx::Error> {
             Ok(Agent {
@@ -174,7 +180,7 @@ macro_rules! impl_store {
             let sql = format!(
                 "SELECT {MESSAGE_COLS} FROM messages \
                  WHERE conversation_id = $1 AND author_kind = $2 \
-                 AND (author_id = $3 OR (author_id IS NULL AND $3 IS NULL)) AND client_msg_id = $4 \
+                 AND COALESCE(author_id, {NIL_UUID}) = COALESCE($3, {NIL_UUID}) AND client_msg_id = $4 \
                  AND EXISTS (SELECT 1 FROM conversations c WHERE c.id = $1 AND c.workspace_id = $5)"
             );
             let row = sqlx::query(&sql)
@@ -186,6 +192,63 @@ macro_rules! impl_store {
                 .fetch_optional(executor)
                 .await?;
             row.as_ref().map(message_from_row).transpose()
+        }
+
+        /// One append in a transaction of its own: the whole path on PostgreSQL, the fallback
+        /// of SQLite's group commit.
+        async fn append_in_transaction(pool: &sqlx::Pool<$db>, new: NewMessageRecord) -> StoreResult<Appended> {
+            let now = now_ms();
+            let mut tx = pool.begin().await.map_err(classify)?;
+            // Taking the next seq locks the conversation row: concurrent appends to one
+            // conversation are ordered here, so the duplicate check below is exact.
+            let row = sqlx::query(
+                "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
+                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq",
+            )
+            .bind(now)
+            .bind(new.conversation_id)
+            .bind(new.workspace_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(classify)?;
+            let Some(row) = row else { return Err(StoreError::NotFound) };
+            let seq: i64 = row.try_get(0).map_err(classify)?;
+            if let Some(message) = find_duplicate(&mut *tx, &new).await.map_err(classify)? {
+                tx.rollback().await.map_err(classify)?;
+                return Ok(Appended { message, duplicate: true });
+            }
+            let message = Message {
+                id: Uuid::now_v7(),
+                conversation_id: new.conversation_id,
+                seq,
+                client_msg_id: Some(new.client_msg_id.as_str().to_owned()),
+                author: new.author,
+                kind: new.kind,
+                body: new.body.into_inner(),
+                attachment: new.attachment,
+                created_at: now,
+            };
+            sqlx::query(
+                "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(message.conversation_id)
+            .bind(message.seq)
+            .bind(message.id)
+            .bind(message.client_msg_id.as_deref())
+            .bind(codec::author_kind_str(message.author.kind))
+            .bind(message.author.id)
+            .bind(message.author.name.as_deref())
+            .bind(codec::kind_str(message.kind))
+            .bind(&message.body)
+            .bind(message.attachment.as_ref().map(codec::json_to))
+            .bind(message.attachment.as_ref().map(|a| a.id))
+            .bind(message.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(classify)?;
+            tx.commit().await.map_err(classify)?;
+            Ok(Appended { message, duplicate: false })
         }
 
         /// One row of `table` by id within a workspace, mapped by `map`.
@@ -572,58 +635,7 @@ macro_rules! impl_store {
             }
 
             async fn append_message(&self, new: NewMessageRecord) -> StoreResult<Appended> {
-                let now = now_ms();
-                let mut tx = self.writer().begin().await.map_err(classify)?;
-                // Taking the next seq locks the conversation row: concurrent appends to one
-                // conversation are ordered here, so the duplicate check below is exact.
-                let row = sqlx::query(
-                    "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
-                     WHERE id = $2 AND workspace_id = $3 RETURNING last_seq",
-                )
-                .bind(now)
-                .bind(new.conversation_id)
-                .bind(new.workspace_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(classify)?;
-                let Some(row) = row else { return Err(StoreError::NotFound) };
-                let seq: i64 = row.try_get(0).map_err(classify)?;
-                if let Some(message) = find_duplicate(&mut *tx, &new).await.map_err(classify)? {
-                    tx.rollback().await.map_err(classify)?;
-                    return Ok(Appended { message, duplicate: true });
-                }
-                let message = Message {
-                    id: Uuid::now_v7(),
-                    conversation_id: new.conversation_id,
-                    seq,
-                    client_msg_id: Some(new.client_msg_id.as_str().to_owned()),
-                    author: new.author,
-                    kind: new.kind,
-                    body: new.body.into_inner(),
-                    attachment: new.attachment,
-                    created_at: now,
-                };
-                sqlx::query(
-                    "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(message.conversation_id)
-                .bind(message.seq)
-                .bind(message.id)
-                .bind(message.client_msg_id.as_deref())
-                .bind(codec::author_kind_str(message.author.kind))
-                .bind(message.author.id)
-                .bind(message.author.name.as_deref())
-                .bind(codec::kind_str(message.kind))
-                .bind(&message.body)
-                .bind(message.attachment.as_ref().map(codec::json_to))
-                .bind(message.attachment.as_ref().map(|a| a.id))
-                .bind(message.created_at)
-                .execute(&mut *tx)
-                .await
-                .map_err(classify)?;
-                tx.commit().await.map_err(classify)?;
-                Ok(Appended { message, duplicate: false })
+                self.append(new).await
             }
 
             async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox> {

@@ -599,6 +599,268 @@ on_both_backends!(
            two_hundred_concurrent_appends_get_seqs_one_to_two_hundred_on_postgres
 );
 
+/// Starts every append at once, each from a task of its own, and returns their outcomes in the
+/// order given. On a current-thread runtime every task queues its append before any of them
+/// is answered, so on SQLite they meet in one group commit.
+async fn all_at_once(
+    store: &Arc<dyn Store>,
+    news: Vec<NewMessageRecord>,
+) -> Vec<Result<Appended, StoreError>> {
+    let tasks: Vec<_> = news
+        .into_iter()
+        .map(|new| {
+            let store = Arc::clone(store);
+            tokio::spawn(async move { store.append_message(new).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
+/// Asserts that `conversation` holds exactly seqs 1..=n, each equal to what an append returned.
+async fn assert_dense(store: &dyn Store, conversation: &Conversation, returned: &[&Appended]) {
+    let stored = all_messages(store, conversation).await;
+    let n = stored.len() as i64;
+    assert_eq!(
+        seqs(&stored),
+        (1..=n).collect::<Vec<_>>(),
+        "seqs of {} are dense from 1, no gaps or repeats",
+        conversation.id
+    );
+    assert_eq!(
+        last_seq(store, conversation).await,
+        n,
+        "last_seq is the highest seq"
+    );
+    let fresh: Vec<&&Appended> = returned.iter().filter(|a| !a.duplicate).collect();
+    assert_eq!(
+        fresh.len() as i64,
+        n,
+        "one stored message per non-duplicate append"
+    );
+    for appended in returned {
+        let row = &stored[usize::try_from(appended.message.seq - 1).unwrap()];
+        assert_eq!(
+            row, &appended.message,
+            "what append returned is what was stored"
+        );
+    }
+}
+
+async fn concurrent_appends_to_many_conversations_get_dense_seqs(store: Arc<dyn Store>) {
+    const CONVERSATIONS: usize = 16;
+    const PER_CONVERSATION: usize = 40;
+    let w = world(&*store).await;
+    let mut conversations = vec![w.conversation.clone()];
+    let mut contacts = vec![w.contact.clone()];
+    while conversations.len() < CONVERSATIONS {
+        let c = contact(&*store, &w.inbox).await;
+        conversations.push(conversation(&*store, &c).await);
+        contacts.push(c);
+    }
+
+    // Two waves, so the second continues where the first left off, across batches.
+    let mut returned: Vec<Vec<Appended>> = vec![Vec::new(); CONVERSATIONS];
+    for wave in 0..2 {
+        let total = CONVERSATIONS * PER_CONVERSATION;
+        let start = Arc::new(tokio::sync::Barrier::new(total));
+        let mut tasks = Vec::new();
+        for i in 0..total {
+            let c = i % CONVERSATIONS;
+            let author = if i % 3 == 0 {
+                by_agent(&w.agent)
+            } else {
+                by_contact(&contacts[c])
+            };
+            let new = record(
+                &conversations[c],
+                author,
+                MessageKind::Text,
+                &format!("w{wave}-{i}"),
+                &format!("wave {wave} message {i}"),
+            );
+            let store = Arc::clone(&store);
+            let start = Arc::clone(&start);
+            tasks.push((
+                c,
+                tokio::spawn(async move {
+                    start.wait().await;
+                    store.append_message(new).await
+                }),
+            ));
+        }
+        for (c, task) in tasks {
+            let got = task.await.unwrap().expect("every append succeeds");
+            assert!(!got.duplicate, "distinct keys are never duplicates");
+            assert_eq!(got.message.conversation_id, conversations[c].id);
+            returned[c].push(got);
+        }
+    }
+
+    let mut ids = HashSet::new();
+    for (c, conversation) in conversations.iter().enumerate() {
+        let mine: Vec<&Appended> = returned[c].iter().collect();
+        assert_eq!(mine.len(), 2 * PER_CONVERSATION);
+        assert_dense(&*store, conversation, &mine).await;
+        ids.extend(mine.iter().map(|a| a.message.id));
+    }
+    assert_eq!(
+        ids.len(),
+        2 * CONVERSATIONS * PER_CONVERSATION,
+        "ids are unique"
+    );
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    concurrent_appends_to_many_conversations_get_dense_seqs
+        => concurrent_appends_to_sixteen_conversations_get_dense_seqs_each_on_sqlite,
+           concurrent_appends_to_sixteen_conversations_get_dense_seqs_each_on_postgres
+);
+
+/// Two callers race the same `client_msg_id` among other sends to the conversation; on SQLite
+/// they land in one batch. One message is stored; both get it, one of them as a duplicate, and
+/// the duplicate uses no seq.
+async fn one_client_msg_id_raced_within_a_batch_is_stored_once(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let same = || {
+        record(
+            c,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "raced",
+            "sent twice",
+        )
+    };
+    let other = |i: usize| {
+        record(
+            c,
+            by_agent(&w.agent),
+            MessageKind::Text,
+            &format!("other-{i}"),
+            "x",
+        )
+    };
+    let news = vec![other(0), same(), other(1), other(2), same(), other(3)];
+    let outcomes: Vec<Appended> = all_at_once(&store, news)
+        .await
+        .into_iter()
+        .map(|o| o.expect("every append succeeds"))
+        .collect();
+
+    let (first, second) = (&outcomes[1], &outcomes[4]);
+    assert_eq!(
+        first.message, second.message,
+        "both callers get the one message"
+    );
+    assert_eq!(
+        [first.duplicate, second.duplicate]
+            .iter()
+            .filter(|d| **d)
+            .count(),
+        1,
+        "exactly one of the two is told it was a duplicate"
+    );
+    assert_eq!(first.message.body, "sent twice");
+    for i in [0, 2, 3, 5] {
+        assert!(!outcomes[i].duplicate, "append {i} is new");
+    }
+    let returned: Vec<&Appended> = outcomes.iter().collect();
+    assert_dense(s, c, &returned).await;
+    assert_eq!(
+        all_messages(s, c).await.len(),
+        5,
+        "five distinct keys, five messages"
+    );
+
+    // A later retry, in a batch of its own, finds the same message.
+    let retry = append(s, same()).await;
+    assert!(retry.duplicate);
+    assert_eq!(retry.message, first.message);
+    assert_eq!(last_seq(s, c).await, 5);
+}
+
+on_both_backends!(
+    #[tokio::test]
+    one_client_msg_id_raced_within_a_batch_is_stored_once
+        => one_client_msg_id_raced_by_two_callers_at_once_is_stored_once_on_sqlite,
+           one_client_msg_id_raced_by_two_callers_at_once_is_stored_once_on_postgres
+);
+
+/// Appends to an unknown conversation, or naming the wrong workspace, arrive together with
+/// valid ones (on SQLite: in one batch). They fail alone; the others are stored with dense
+/// seqs.
+async fn a_bad_append_fails_alone_among_concurrent_ones(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let other_ws = world(s).await;
+    let valid = |i: usize| {
+        record(
+            c,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            &format!("ok-{i}"),
+            &format!("valid {i}"),
+        )
+    };
+    let unknown = NewMessageRecord {
+        conversation_id: Uuid::now_v7(),
+        ..valid(100)
+    };
+    let foreign = NewMessageRecord {
+        workspace_id: other_ws.ws.id,
+        ..valid(101)
+    };
+    let mut news: Vec<NewMessageRecord> = (0..3).map(valid).collect();
+    news.push(unknown);
+    news.extend((3..6).map(valid));
+    news.push(foreign);
+    news.extend((6..9).map(valid));
+    let outcomes = all_at_once(&store, news).await;
+
+    assert!(
+        matches!(outcomes[3], Err(StoreError::NotFound)),
+        "unknown conversation: {:?}",
+        outcomes[3]
+    );
+    assert!(
+        matches!(outcomes[7], Err(StoreError::NotFound)),
+        "conversation of another workspace: {:?}",
+        outcomes[7]
+    );
+    let good: Vec<&Appended> = outcomes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 3 && *i != 7)
+        .map(|(i, o)| {
+            o.as_ref()
+                .unwrap_or_else(|e| panic!("append {i} failed: {e:?}"))
+        })
+        .collect();
+    assert_eq!(good.len(), 9);
+    assert!(good.iter().all(|a| !a.duplicate));
+    assert_dense(s, c, &good).await;
+    assert_eq!(
+        last_seq(s, &other_ws.conversation).await,
+        0,
+        "nothing reached the other workspace's conversation"
+    );
+    assert!(all_messages(s, &other_ws.conversation).await.is_empty());
+}
+
+on_both_backends!(
+    #[tokio::test]
+    a_bad_append_fails_alone_among_concurrent_ones
+        => an_append_to_an_unknown_or_foreign_conversation_fails_alone_among_concurrent_ones_on_sqlite,
+           an_append_to_an_unknown_or_foreign_conversation_fails_alone_among_concurrent_ones_on_postgres
+);
+
 // ---------------------------------------------------------------------------------------------
 // 4. The dedupe key includes the author
 // ---------------------------------------------------------------------------------------------

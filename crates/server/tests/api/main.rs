@@ -16,4 +16,5 @@ mod idempotency;
 mod isolation;
 mod limits;
 mod resume;
+mod routing;
 mod widget_api;

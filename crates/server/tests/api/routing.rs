@@ -1,0 +1,395 @@
+//! Routing through the real server: automatic assignment and the queue with visitors' places,
+//! re-offers, presence across console tabs with the offline grace time, and transfers at
+//! capacity.
+
+use std::time::{Duration, Instant};
+
+use livedesk_protocol::model::Role;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::helpers::{call, spawn_with, AgentUser, Backend, Database, TestApp, WsClient};
+
+async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
+    call(app, reqwest::Method::GET, path, Some(token), None).await
+}
+
+async fn post(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    call(app, reqwest::Method::POST, path, Some(token), Some(body)).await
+}
+
+async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
+    call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
+}
+
+/// A server with a one-second offline grace and re-offer check, or `None` without the backend.
+async fn app_on(backend: Backend) -> Option<(TestApp, Database)> {
+    let db = Database::new(backend).await?;
+    let mut config = db.config();
+    config.routing.offline_grace_secs = 1;
+    config.routing.reoffer_check_secs = 1;
+    Some((spawn_with(config).await, db))
+}
+
+/// An online agent of `inbox` with `capacity`.
+async fn online_agent(app: &TestApp, admin: &AgentUser, inbox: Uuid, capacity: u32) -> AgentUser {
+    let agent = app.new_agent(admin.agent.workspace_id, Role::Agent).await;
+    let (status, body) = patch(
+        app,
+        &format!("/api/v1/agents/{}", agent.agent.id),
+        &admin.token,
+        json!({"inbox_ids": [inbox], "capacity": capacity}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = patch(app, "/api/v1/me", &agent.token, json!({"status": "online"})).await;
+    assert_eq!(status, 200);
+    agent
+}
+
+async fn set_routing(app: &TestApp, admin: &AgentUser, inbox: Uuid, routing: Value) {
+    let (status, body) = patch(
+        app,
+        &format!("/api/v1/inboxes/{inbox}"),
+        &admin.token,
+        json!({ "routing": routing }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["routing"], routing);
+}
+
+async fn conversation(app: &TestApp, id: Uuid, token: &str) -> Value {
+    get(app, &format!("/api/v1/conversations/{id}"), token)
+        .await
+        .1
+}
+
+/// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds.
+async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let end = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn directory_entry(app: &TestApp, token: &str, id: Uuid) -> Value {
+    let (_, dir) = get(app, "/api/v1/agents", token).await;
+    dir["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id.to_string())
+        .cloned()
+        .unwrap()
+}
+
+fn id_of(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn least_busy_assigns_queues_when_full_and_drains_when_capacity_frees(app: TestApp) {
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    set_routing(
+        &app,
+        &admin,
+        inbox,
+        json!({"policy": "least_busy", "reoffer_secs": 0, "reoffer_marks_away": false}),
+    )
+    .await;
+    let a = online_agent(&app, &admin, inbox, 1).await;
+    let b = online_agent(&app, &admin, inbox, 1).await;
+    let mut a_ws = WsClient::open(&app, &a.token).await;
+
+    // Two chats: one for each agent, at once.
+    let v1 = app.new_visitor(inbox).await;
+    let c1 = app.new_conversation(&v1).await;
+    let v2 = app.new_visitor(inbox).await;
+    let c2 = app.new_conversation(&v2).await;
+    let owners: Vec<Value> = vec![
+        conversation(&app, c1, &admin.token).await["assignee_id"].clone(),
+        conversation(&app, c2, &admin.token).await["assignee_id"].clone(),
+    ];
+    let mut got: Vec<String> = owners
+        .iter()
+        .map(|o| o.as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    let mut want = vec![a.agent.id.to_string(), b.agent.id.to_string()];
+    want.sort();
+    assert_eq!(got, want, "each agent got one");
+    let mine = if owners[0] == a.agent.id.to_string() {
+        c1
+    } else {
+        c2
+    };
+    let n = a_ws.expect("notification").await;
+    assert_eq!(
+        (
+            n["notification"]["kind"].as_str(),
+            n["notification"]["conversation_id"].as_str()
+        ),
+        (Some("assigned"), Some(mine.to_string().as_str()))
+    );
+
+    // A third waits: the visitor hears their place.
+    let v3 = app.new_visitor(inbox).await;
+    let mut v3_ws = WsClient::open(&app, &v3.token).await;
+    let c3 = app.new_conversation(&v3).await;
+    let place = v3_ws.expect("queue").await;
+    assert_eq!(
+        (
+            place["conversation_id"].as_str(),
+            place["position"].as_u64()
+        ),
+        (Some(c3.to_string().as_str()), Some(1))
+    );
+    let c = conversation(&app, c3, &admin.token).await;
+    assert!(c["assignee_id"].is_null() && c["queued_at"].is_i64(), "{c}");
+    let (_, queue) = get(&app, "/api/v1/conversations?sort=queue", &admin.token).await;
+    assert_eq!(queue["conversations"][0]["id"], c3.to_string());
+
+    // A resolves: the waiting chat is theirs at once, and the visitor's wait is over.
+    let (status, _) = patch(
+        &app,
+        &format!("/api/v1/conversations/{mine}"),
+        &a.token,
+        json!({"status": "resolved"}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let c = conversation(&app, c3, &admin.token).await;
+    assert_eq!(c["assignee_id"], a.agent.id.to_string(), "{c}");
+    let done = v3_ws.expect("queue").await;
+    assert_eq!(done["position"], 0);
+    let (_, page) = app.messages(&admin.token, c3, 0).await;
+    assert!(page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["author"]["kind"] == "system"
+            && m["body"].as_str().unwrap().contains("by routing")));
+    let (_, queue) = get(&app, "/api/v1/conversations?sort=queue", &admin.token).await;
+    assert!(queue["conversations"].as_array().unwrap().is_empty());
+    // The visitor never sees the timeline.
+    let (_, theirs) = app.messages(&v3.token, c3, 0).await;
+    assert!(
+        theirs["messages"].as_array().unwrap().is_empty(),
+        "{theirs}"
+    );
+    a_ws.close().await;
+    v3_ws.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_busy_assigns_queues_when_full_and_drains_when_capacity_frees_on_sqlite() {
+    if let Some((app, _db)) = app_on(Backend::Sqlite).await {
+        least_busy_assigns_queues_when_full_and_drains_when_capacity_frees(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_busy_assigns_queues_when_full_and_drains_when_capacity_frees_on_postgres() {
+    if let Some((app, _db)) = app_on(Backend::Postgres).await {
+        least_busy_assigns_queues_when_full_and_drains_when_capacity_frees(app).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_grace(app: TestApp) {
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    set_routing(
+        &app,
+        &admin,
+        inbox,
+        json!({"policy": "round_robin", "reoffer_secs": 0, "reoffer_marks_away": false}),
+    )
+    .await;
+    let a = online_agent(&app, &admin, inbox, 5).await;
+    let tab1 = WsClient::open(&app, &a.token).await;
+    let tab2 = WsClient::open(&app, &a.token).await;
+    let v1 = app.new_visitor(inbox).await;
+    let unanswered = app.new_conversation(&v1).await;
+    let v2 = app.new_visitor(inbox).await;
+    let answered = app.new_conversation(&v2).await;
+    let (status, _) = app
+        .send(&a.token, answered, "a-1", "Hello, how can I help?")
+        .await;
+    assert_eq!(status, 201);
+    for c in [unanswered, answered] {
+        assert_eq!(
+            conversation(&app, c, &admin.token).await["assignee_id"],
+            a.agent.id.to_string()
+        );
+    }
+
+    // One tab closed: still connected and online, well past the grace time.
+    tab1.close().await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let e = directory_entry(&app, &admin.token, a.agent.id).await;
+    assert_eq!(
+        (e["connected"].as_bool(), e["status"].as_str()),
+        (Some(true), Some("online")),
+        "{e}"
+    );
+    assert_eq!(
+        conversation(&app, unanswered, &admin.token).await["assignee_id"],
+        a.agent.id.to_string()
+    );
+
+    // Both closed: offline after the grace time; the unanswered chat goes back to the queue,
+    // the answered one stays.
+    tab2.close().await;
+    let e = eventually(10, "the agent to go offline", || async {
+        let e = directory_entry(&app, &admin.token, a.agent.id).await;
+        (e["status"] == "offline").then_some(e)
+    })
+    .await;
+    assert_eq!(e["connected"], false);
+    let back = eventually(10, "the unanswered chat to return", || async {
+        let c = conversation(&app, unanswered, &admin.token).await;
+        c["assignee_id"].is_null().then_some(c)
+    })
+    .await;
+    assert!(back["queued_at"].is_i64(), "{back}");
+    assert_eq!(
+        conversation(&app, answered, &admin.token).await["assignee_id"],
+        a.agent.id.to_string()
+    );
+    let (_, queue) = get(&app, "/api/v1/conversations?sort=queue", &admin.token).await;
+    assert_eq!(queue["conversations"][0]["id"], unanswered.to_string());
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_grace_on_sqlite() {
+    if let Some((app, _db)) = app_on(Backend::Sqlite).await {
+        an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_grace(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_grace_on_postgres() {
+    if let Some((app, _db)) = app_on(Backend::Postgres).await {
+        an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_grace(app).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity(app: TestApp) {
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    set_routing(
+        &app,
+        &admin,
+        inbox,
+        json!({"policy": "round_robin", "reoffer_secs": 1, "reoffer_marks_away": true}),
+    )
+    .await;
+    let a = online_agent(&app, &admin, inbox, 1).await;
+    let b = online_agent(&app, &admin, inbox, 1).await;
+    let v = app.new_visitor(inbox).await;
+    let c = app.new_conversation(&v).await;
+    let first: String = conversation(&app, c, &admin.token).await["assignee_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (first_agent, other) = if first == a.agent.id.to_string() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+
+    // Nobody answers: the chat moves to the other agent, and the first is set away.
+    let moved = eventually(10, "the re-offer", || async {
+        let now = conversation(&app, c, &admin.token).await;
+        (now["assignee_id"] == other.agent.id.to_string()).then_some(now)
+    })
+    .await;
+    assert!(moved["assigned_at"].is_i64());
+    let (_, me) = get(&app, "/api/v1/me", &first_agent.token).await;
+    assert_eq!(me["agent"]["status"], "away", "{me}");
+    let (_, page) = app.messages(&admin.token, c, 0).await;
+    assert!(page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["body"].as_str().unwrap().starts_with("Re-offered to")));
+
+    // The other agent answers: it stays with them.
+    app.send(&other.token, c, "o-1", "Hi! I'm here.").await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        conversation(&app, c, &admin.token).await["assignee_id"],
+        other.agent.id.to_string()
+    );
+
+    // Transfers to an agent at capacity: refused for agents, a supervisor may override.
+    patch(
+        &app,
+        "/api/v1/me",
+        &first_agent.token,
+        json!({"status": "online"}),
+    )
+    .await;
+    let v2 = app.new_visitor(inbox).await;
+    let c2 = app.new_conversation(&v2).await;
+    assert_eq!(
+        conversation(&app, c2, &admin.token).await["assignee_id"],
+        first_agent.agent.id.to_string()
+    );
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/conversations/{c2}/transfer"),
+        &first_agent.token,
+        json!({"agent_id": other.agent.id}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("agent_at_capacity")),
+        "{body}"
+    );
+    let sup = app
+        .new_agent(admin.agent.workspace_id, Role::Supervisor)
+        .await;
+    let (status, body) = post(
+        &app,
+        &format!("/api/v1/conversations/{c2}/transfer"),
+        &sup.token,
+        json!({"agent_id": other.agent.id, "note": "override"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(id_of(&json!({"id": body["assignee_id"]})), other.agent.id);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity_on_sqlite() {
+    if let Some((app, _db)) = app_on(Backend::Sqlite).await {
+        unanswered_chats_are_reoffered_and_transfers_respect_capacity(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity_on_postgres() {
+    if let Some((app, _db)) = app_on(Backend::Postgres).await {
+        unanswered_chats_are_reoffered_and_transfers_respect_capacity(app).await;
+    }
+}
