@@ -76,6 +76,8 @@ export interface PageView {
   url: string;
   title: string;
   referrer: string;
+  /** The browser's IANA time zone, for the agent's "local time". */
+  timezone?: string;
 }
 
 export type ConnState = 'idle' | 'connecting' | 'open' | 'unauthorized' | 'stopped';

@@ -134,6 +134,20 @@ pub trait Directory: Send + Sync + 'static {
     /// Snoozed conversations whose time has come, reopened; returns them.
     async fn wake_snoozed(&self, now: Millis) -> StoreResult<Vec<Conversation>>;
     async fn contacts_by_ids(&self, workspace_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Contact>>;
+    /// Records the browser (`User-Agent`) and time zone the widget last reported; `None`
+    /// leaves a value as it is.
+    async fn set_contact_device(
+        &self,
+        contact_id: Uuid,
+        user_agent: Option<&str>,
+        timezone: Option<&str>,
+    ) -> StoreResult<()>;
+    /// The browser and time zone last reported for the contact.
+    async fn contact_device(
+        &self,
+        workspace_id: Uuid,
+        contact_id: Uuid,
+    ) -> StoreResult<(Option<String>, Option<String>)>;
 
     async fn set_inbox_routing(
         &self,

@@ -103,6 +103,9 @@ pub enum ClientFrame {
         title: Option<String>,
         #[serde(default)]
         referrer: Option<String>,
+        /// The browser's IANA time zone, e.g. `Europe/Berlin`.
+        #[serde(default)]
+        timezone: Option<String>,
     },
     /// Application-level heartbeat; answered by `pong`.
     #[serde(rename = "ping")]

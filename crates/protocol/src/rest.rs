@@ -143,6 +143,10 @@ pub struct ContactDetail {
     pub pages: Vec<PageView>,
     /// Newest activity first.
     pub conversations: Vec<Conversation>,
+    /// The browser's `User-Agent`, as the widget last reported it.
+    pub user_agent: Option<String>,
+    /// The visitor's IANA time zone (e.g. `Europe/Berlin`), as the widget last reported it.
+    pub timezone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -286,6 +286,7 @@ pub async fn page_view(
     url: String,
     title: Option<String>,
     referrer: Option<String>,
+    timezone: Option<String>,
 ) -> ApiResult<()> {
     let Caller::Visitor(v) = caller else {
         return Err(ApiError::forbidden("page views for agents"));
@@ -305,6 +306,17 @@ pub async fn page_view(
         referrer: referrer.filter(|r| r.len() <= 2048),
         viewed_at: livedesk_core::now_ms(),
     };
+    // An IANA name such as `America/Argentina/Buenos_Aires`; anything else is ignored.
+    let timezone = timezone.filter(|tz| {
+        (1..=64).contains(&tz.len())
+            && tz
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
+    });
+    state
+        .store
+        .set_contact_device(v.contact_id, None, timezone.as_deref())
+        .await?;
     state.store.add_page_view(&view).await?;
     state.presence.visitor_page(&view);
     events::page_view(state, v.workspace_id, v.inbox_id, view);

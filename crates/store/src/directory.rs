@@ -557,6 +557,36 @@ macro_rules! impl_directory {
                 self.assignments_without_answer(limit).await
             }
 
+            async fn set_contact_device(&self, contact_id: Uuid, user_agent: Option<&str>, timezone: Option<&str>) -> StoreResult<()> {
+                if user_agent.is_none() && timezone.is_none() {
+                    return Ok(());
+                }
+                sqlx::query(
+                    "UPDATE contacts SET user_agent = COALESCE($1, user_agent), timezone = COALESCE($2, timezone) \
+                     WHERE id = $3 AND (($1 IS NOT NULL AND user_agent IS DISTINCT FROM $1) OR ($2 IS NOT NULL AND timezone IS DISTINCT FROM $2))",
+                )
+                .bind(user_agent)
+                .bind(timezone)
+                .bind(contact_id)
+                .execute(self.writer())
+                .await
+                .map_err(classify)?;
+                Ok(())
+            }
+
+            async fn contact_device(&self, workspace_id: Uuid, contact_id: Uuid) -> StoreResult<(Option<String>, Option<String>)> {
+                let row = sqlx::query("SELECT user_agent, timezone FROM contacts WHERE id = $1 AND workspace_id = $2")
+                    .bind(contact_id)
+                    .bind(workspace_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(classify)?;
+                match row {
+                    Some(row) => Ok((row.try_get(0).map_err(classify)?, row.try_get(1).map_err(classify)?)),
+                    None => Ok((None, None)),
+                }
+            }
+
             async fn list_canned_responses(&self, workspace_id: Uuid) -> StoreResult<Vec<CannedResponse>> {
                 let sql = format!("SELECT {CANNED_COLS} FROM canned_responses WHERE workspace_id = $1 ORDER BY shortcut");
                 let rows = sqlx::query(&sql).bind(workspace_id).fetch_all(self.reader()).await.map_err(classify)?;

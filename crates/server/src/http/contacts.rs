@@ -49,10 +49,13 @@ pub async fn show(
             limit: 50,
         })
         .await?;
+    let (user_agent, timezone) = state.store.contact_device(agent.workspace_id, id).await?;
     Ok(axum::Json(ContactDetail {
         contact,
         pages,
         conversations,
+        user_agent,
+        timezone,
     }))
 }
 

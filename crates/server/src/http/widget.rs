@@ -65,9 +65,18 @@ pub async fn create_session(
             ));
         }
     }
+    // The browser, for the agents' customer panel (clipped; never used for anything else).
+    let user_agent: Option<String> = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|ua| ua.chars().take(400).collect());
     if let Some(token) = req.visitor_token {
         if let Ok(Caller::Visitor(v)) = auth::authenticate(&state, &token).await {
             if v.inbox_id == inbox.id {
+                state
+                    .store
+                    .set_contact_device(v.contact_id, user_agent.as_deref(), None)
+                    .await?;
                 return Ok((
                     StatusCode::OK,
                     axum::Json(WidgetSession {
@@ -91,6 +100,10 @@ pub async fn create_session(
     let contact = state
         .store
         .create_visitor(&inbox, &hash, expires_at)
+        .await?;
+    state
+        .store
+        .set_contact_device(contact.id, user_agent.as_deref(), None)
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -497,11 +497,12 @@ impl Reader {
                 url,
                 title,
                 referrer,
+                timezone,
                 ..
             } => {
                 self.take_token()?;
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                chat::page_view(&self.state, caller, url, title, referrer).await
+                chat::page_view(&self.state, caller, url, title, referrer, timezone).await
             }
             ClientFrame::Typing {
                 conversation_id,

@@ -386,10 +386,18 @@ async fn mentions_drafts_presence_and_live_visitors_reach_only_agents(app: TestA
         s.visitor.contact_id.to_string()
     );
     v_ws.send_json(
-        json!({"type": "page.view", "url": "https://shop.example/cart", "title": "Cart"}),
+        json!({"type": "page.view", "url": "https://shop.example/cart", "title": "Cart", "timezone": "Europe/Berlin"}),
     )
     .await;
     b_ws.expect("contact.page_view").await;
+    let (_, detail) = get(
+        &app,
+        &format!("/api/v1/contacts/{}", s.visitor.contact_id),
+        &b.token,
+    )
+    .await;
+    assert_eq!(detail["timezone"], "Europe/Berlin", "{detail}");
+    assert_eq!(detail["pages"][0]["url"], "https://shop.example/cart");
     let (_, live) = get(&app, "/api/v1/visitors", &b.token).await;
     assert_eq!(
         live["visitors"][0]["page"]["url"],
@@ -610,7 +618,17 @@ async fn proactive_chats_teams_saved_replies_and_labels(app: TestApp, _db: Datab
     let (_, labels) = get(&app, "/api/v1/labels", &a.token).await;
     assert_eq!(labels["labels"][0]["name"], "refund");
 
-    // The contact panel: details, pages, conversations; agents edit attributes.
+    // The browser the widget runs in is recorded at each widget session.
+    let res = reqwest::Client::new()
+        .post(app.url("/api/v1/widget/sessions"))
+        .header("user-agent", "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0")
+        .json(&json!({"inbox_id": s.inbox, "visitor_token": visitor.token}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // The contact panel: details, pages, conversations, browser; agents edit attributes.
     let (status, detail) = get(
         &app,
         &format!("/api/v1/contacts/{}", visitor.contact_id),
@@ -619,6 +637,10 @@ async fn proactive_chats_teams_saved_replies_and_labels(app: TestApp, _db: Datab
     .await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(ids(&detail, "conversations"), vec![id.to_string()]);
+    assert_eq!(
+        detail["user_agent"],
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+    );
     let (status, contact) = patch(
         &app,
         &format!("/api/v1/contacts/{}", visitor.contact_id),
