@@ -18,6 +18,13 @@ export const BIN = process.env.LIVEDESK_BIN || path.join(ROOT, 'target/debug/liv
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const PASSWORD = 'correct horse battery';
 
+/** The environment for server processes: this one's, without the harness's own `LIVEDESK_BIN` (the server
+ * reads every `LIVEDESK_*` variable as configuration and refuses keys it does not know). */
+function serverEnv(...more) {
+  const { LIVEDESK_BIN: _bin, ...rest } = process.env;
+  return Object.assign(rest, TEST_ENV, ...more);
+}
+
 const TEST_ENV = {
   LIVEDESK_LIMITS__LOGIN: '1000/s',
   LIVEDESK_LIMITS__WIDGET_SESSIONS: '1000/s',
@@ -67,7 +74,7 @@ export class Server {
 
   async start() {
     const proc = spawn(BIN, ['serve', '--listen', `127.0.0.1:${this.port}`, '--data-dir', this.dataDir], {
-      env: { ...process.env, ...TEST_ENV, ...this.env },
+      env: serverEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
@@ -269,7 +276,7 @@ export async function setup(opts = {}) {
   const email = 'admin@example.com';
   const made = spawnSync(BIN, ['admin', 'create', '--email', email, '--name', opts.adminName || 'Anna', '--password-stdin', '--data-dir', dataDir], {
     input: PASSWORD + '\n',
-    env: { ...process.env, ...TEST_ENV },
+    env: serverEnv(),
     encoding: 'utf8',
   });
   if (made.status !== 0) throw new Error(`admin create failed: ${made.stderr}`);

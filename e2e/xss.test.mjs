@@ -31,8 +31,9 @@ before(async () => {
 after(async () => { await env?.teardown(); });
 
 test('markup from every side is shown as text and never runs', async () => {
-  // An agent whose display name is markup.
-  await env.api('POST', '/api/v1/agents', { body: { email: 'mallory@example.com', name: X.img, role: 'agent', password: 'mallory password' } });
+  // An agent whose display name is markup (a member of the inbox: agents hear only the inboxes they work).
+  const mallory = await env.api('POST', '/api/v1/agents', { body: { email: 'mallory@example.com', name: X.img, role: 'agent', password: 'mallory password' } });
+  await env.api('PATCH', `/api/v1/agents/${mallory.id}`, { body: { inbox_ids: [env.inbox.id] } });
   const login = await api(env.server.url, 'POST', '/api/v1/auth/login', { body: { email: 'mallory@example.com', password: 'mallory password' } });
   const agent = await AgentSocket.connect(env.server.url, login.token);
 

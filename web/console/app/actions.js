@@ -8,6 +8,13 @@ import { clear, h, PRIORITIES, STATUS_TEXT } from './util.js';
 
 /** @typedef {import('./store.js').Store} Store @typedef {import('./desk.js').Desk} Desk */
 
+/** "online · 2/5 open", "away · full 5/5". @param {import('./types.js').Agent} a */
+export function agentLoad(a) {
+  const st = a.status || 'offline';
+  if (a.open_count == null || a.capacity == null) return st;
+  return st + ' · ' + (a.open_count >= a.capacity ? 'full ' : '') + a.open_count + '/' + a.capacity + ' open';
+}
+
 /** @param {Store} store @param {Desk} desk @param {string} id */
 export function actionsBar(store, desk, id) {
   const el = h('div', { class: 'c-actions', role: 'toolbar', 'aria-label': 'Conversation actions' });
@@ -25,7 +32,7 @@ export function actionsBar(store, desk, id) {
     const assign = h('select', { id: 'assign', 'aria-label': 'Assignee', onchange: () => patch({ assignee_id: assign.value || null }) });
     assign.append(h('option', { value: '', text: 'Unassigned' }));
     for (const a of [...s.agents.values()].sort((x, y) => x.name.localeCompare(y.name))) {
-      assign.append(h('option', { value: a.id, text: a.name + (a.status ? ' (' + a.status + ')' : '') }));
+      assign.append(h('option', { value: a.id, text: a.name + ' (' + agentLoad(a) + ')' }));
     }
     assign.value = c.assignee_id || '';
     const lead = desk.lead;
@@ -76,13 +83,16 @@ export function actionsBar(store, desk, id) {
     const s = store.state;
     const to = h('select', { id: 'transfer-to', 'aria-label': 'Transfer to' });
     const agents = h('optgroup', { label: 'Agents' });
-    for (const a of s.agents.values()) if (a.id !== s.me?.id) agents.append(h('option', { value: 'agent:' + a.id, text: a.name + ' (' + (a.status || 'offline') + ')' }));
+    for (const a of [...s.agents.values()].sort((x, y) => x.name.localeCompare(y.name))) {
+      if (a.id !== s.me?.id) agents.append(h('option', { value: 'agent:' + a.id, text: a.name + ' (' + agentLoad(a) + ')' }));
+    }
     const teams = h('optgroup', { label: 'Teams' });
     for (const t of s.teams) teams.append(h('option', { value: 'team:' + t.id, text: t.name }));
     to.append(agents, teams);
     const note = h('textarea', { id: 'transfer-note', rows: 3, placeholder: 'Note for the next agent (optional, private)' });
     const go = h('button', { type: 'submit', class: 'c-primary', id: 'transfer-go', text: 'Transfer' });
-    const form = h('form', { class: 'c-card' }, h('h3', { text: 'Transfer conversation' }), to, note,
+    const problem = h('p', { class: 'c-error', id: 'transfer-error', role: 'alert' });
+    const form = h('form', { class: 'c-card' }, h('h3', { text: 'Transfer conversation' }), to, note, problem,
       h('div', { class: 'c-row-buttons' }, go, h('button', { type: 'button', text: 'Cancel', onclick: () => { dialog.hidden = true; } })));
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
@@ -92,13 +102,19 @@ export function actionsBar(store, desk, id) {
       const body = kind === 'agent' ? { agent_id: target } : { team_id: target };
       if (note.value.trim()) body.note = note.value.trim();
       go.disabled = true;
+      problem.textContent = '';
       try {
         await desk.transfer(id, body);
         dialog.hidden = true;
         store.set({ toast: 'Transferred.' });
       } catch (err) {
-        store.set({ toast: reason(err) });
+        const a = kind === 'agent' ? store.state.agents.get(target) : null;
+        const full = /** @type {any} */ (err).code === 'agent_at_capacity';
+        problem.textContent = full
+          ? (a?.name || 'That agent') + ' is at capacity' + (a?.capacity != null ? ' (' + a.capacity + ' open conversations)' : '') + '. Pick someone else or a team, or ask a supervisor.'
+          : reason(err);
         go.disabled = false;
+        to.focus();
       }
     });
     dialog.replaceChildren(form);
@@ -130,7 +146,7 @@ export function actionsBar(store, desk, id) {
     // Keep an open dialog: re-render only the controls.
     const keep = !dialog.hidden;
     const c = s.conversations.get(id);
-    const stamp = JSON.stringify([c?.status, c?.assignee_id, c?.priority, c?.labels, c?.snoozed_until, [...s.agents.values()].map((a) => a.name + a.status), s.labels, s.teams.length]);
+    const stamp = JSON.stringify([c?.status, c?.assignee_id, c?.priority, c?.labels, c?.snoozed_until, [...s.agents.values()].map((a) => a.name + agentLoad(a)), s.labels, s.teams.length]);
     if (stamp === el.dataset.stamp) return;
     el.dataset.stamp = stamp;
     render();

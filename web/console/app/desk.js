@@ -70,7 +70,14 @@ export class Desk {
       canned: canned.canned_responses,
       visitors: new Map(/** @type {import('./types.js').LiveVisitor[]} */ (visitors.visitors).map((v) => [v.contact_id, v])),
     });
-    await this.loadConversations();
+    await Promise.all([this.loadConversations(), this.loadQueue()]);
+  }
+
+  /** The whole queue (it may hold conversations older than the pages loaded). */
+  async loadQueue() {
+    const page = await call('/conversations?sort=queue&limit=200');
+    this.mergeConversations(page.conversations, page.contacts || []);
+    await this.fetchMissingContacts();
   }
 
   /** The reference data again (after a reconnect, or a change in settings). */
@@ -120,17 +127,47 @@ export class Desk {
     await Promise.all([work(), work(), work()]);
   }
 
-  /** @param {Conversation[]} list @param {Contact[]} contacts */
-  mergeConversations(list, contacts) {
+  /**
+   * @param {Conversation[]} list @param {Contact[]} contacts
+   * @param {boolean} [live] a socket event or the answer to a change made here (not a page
+   *   loaded): the change moves the assignees' load
+   */
+  mergeConversations(list, contacts, live = false) {
     const convs = new Map(this.store.state.conversations);
+    /** @type {Map<string, number>} */
+    const load = new Map();
+    /** @param {Conversation|undefined} c @param {number} d */
+    const count = (c, d) => { if (c?.assignee_id && c.status === 'open') load.set(c.assignee_id, (load.get(c.assignee_id) || 0) + d); };
     for (const c of list) {
       const old = convs.get(c.id);
-      // Keep what live events taught us if the page is older.
-      convs.set(c.id, old && old.updated_at > c.updated_at ? { ...c, ...old } : { ...old, ...c, last_seq: Math.max(c.last_seq, old?.last_seq || 0) });
+      // Keep what live events taught us if a page is older. A live event is the news itself,
+      // even when a message seen just before it (its timeline event) moved updated_at further.
+      const next = old && !live && old.updated_at > c.updated_at ? { ...c, ...old }
+        : { ...old, ...c, last_seq: Math.max(c.last_seq, old?.last_seq || 0), updated_at: Math.max(c.updated_at, old?.updated_at || 0) };
+      convs.set(c.id, next);
+      if (live) { count(old, -1); count(next, 1); }
     }
     const people = new Map(this.store.state.contacts);
     for (const p of contacts) people.set(p.id, p);
     this.store.set({ conversations: convs, contacts: people });
+    this.adjustLoad(load);
+  }
+
+  /**
+   * Open conversations per agent move with assignments and resolutions; the directory's
+   * `open_count` is followed here between its loads.
+   * @param {Map<string, number>} delta
+   */
+  adjustLoad(delta) {
+    const agents = this.store.state.agents;
+    let next = null;
+    for (const [id, d] of delta) {
+      const a = agents.get(id);
+      if (!d || !a || a.open_count == null) continue;
+      next ||= new Map(agents);
+      next.set(id, { ...a, open_count: Math.max(0, a.open_count + d) });
+    }
+    if (next) this.store.set({ agents: next });
   }
 
   /** Contacts of listed conversations the list response did not carry. */
@@ -204,21 +241,21 @@ export class Desk {
   /** @param {string} id @param {Record<string, any>} body */
   async patch(id, body) {
     const c = await call('/conversations/' + encodeURIComponent(id), { method: 'PATCH', body });
-    this.mergeConversations([c], []);
+    this.mergeConversations([c], [], true);
     return c;
   }
 
   /** @param {string} id @param {{agent_id?: string, team_id?: string, note?: string}} body */
   async transfer(id, body) {
     const c = await call(`/conversations/${encodeURIComponent(id)}/transfer`, { method: 'POST', body });
-    this.mergeConversations([c], []);
+    this.mergeConversations([c], [], true);
     return c;
   }
 
   /** Proactive chat: a conversation for a live visitor, assigned to me, with a first message. @param {import('./types.js').LiveVisitor} v @param {string} text */
   async startChat(v, text) {
     const c = await call('/conversations', { method: 'POST', body: { inbox_id: v.inbox_id, contact_id: v.contact_id, assignee_id: this.me.id } });
-    this.mergeConversations([c], []);
+    this.mergeConversations([c], [], true);
     this.store.put('visitors', v.contact_id, { ...v, conversation_id: c.id });
     await this.open(c.id);
     this.send(c.id, text);
@@ -235,6 +272,7 @@ export class Desk {
       // After a reconnect: what changed while away (lists, directory, visitors).
       if (this.welcomes++ === 0) return;
       this.loadConversations().catch(() => {});
+      this.loadQueue().catch(() => {});
       this.refreshDirectory().catch(() => {});
       optional('/visitors', null).then((v) => v && store.set({ visitors: new Map(/** @type {any[]} */ (v.visitors).map((x) => [x.contact_id, x])) }), () => {});
       for (const id of this.loaded) if (!client.convs.has(id)) client.watch(id, 0);
@@ -254,7 +292,7 @@ export class Desk {
     client.on('conversation', ({ conversation }) => {
       const c = /** @type {Conversation} */ (/** @type {unknown} */ (conversation));
       const isNew = !store.state.conversations.has(c.id);
-      this.mergeConversations([c], []);
+      this.mergeConversations([c], [], true);
       if (!store.state.contacts.has(c.contact_id)) this.contactDetail(c.contact_id).catch(() => {});
       if (isNew) store.emit('conversation.new', c);
     });

@@ -20,6 +20,7 @@ export function inView(s, view, c) {
   const me = s.me?.id;
   if (view === 'mine') return c.assignee_id === me;
   if (view === 'unassigned') return !c.assignee_id;
+  if (view === 'queue') return queued(c);
   if (view.startsWith('team:')) return c.team_id === view.slice(5);
   if (view.startsWith('inbox:')) return c.inbox_id === view.slice(6);
   return true;
@@ -47,6 +48,25 @@ export function visible(s) {
   if (f.sort === 'waiting') {
     out.sort((a, b) => (a.waiting_since ?? Infinity) - (b.waiting_since ?? Infinity) || activity(b) - activity(a));
   } else out.sort((a, b) => activity(b) - activity(a) || (a.id < b.id ? 1 : -1));
+  return out;
+}
+
+/** In routing's queue: open, unassigned and waiting since `queued_at`. @param {Conversation} c */
+export function queued(c) {
+  return c.status === 'open' && !c.assignee_id && c.queued_at != null;
+}
+
+const RANK = { urgent: 4, high: 3, medium: 2, low: 1, none: 0 };
+
+/**
+ * The queue in the order routing serves it (as `GET /conversations?sort=queue`): higher
+ * priority first, then longest queued.
+ * @param {State} s
+ */
+export function queue(s) {
+  const out = [...s.conversations.values()].filter(queued);
+  const rank = (/** @type {Conversation} */ c) => RANK[c.priority || 'none'] || 0;
+  out.sort((a, b) => rank(b) - rank(a) || Number(a.queued_at) - Number(b.queued_at) || (a.id < b.id ? -1 : 1));
   return out;
 }
 

@@ -1,8 +1,10 @@
 // @ts-check
-/* The views column (Mine, Unassigned, All, teams, inboxes, teammates) and the conversation
- * list with its filters. Rows are kept by id and updated in place. */
+/* The views column (Mine, Unassigned, Queue, All, teams, inboxes, teammates) and the
+ * conversation list with its filters (the Queue view is its own list, queue.js). Rows are kept
+ * by id and updated in place. */
 
 import { count, unread, visible } from './filters.js';
+import { queueList } from './queue.js';
 import { go } from './router.js';
 import { clear, CLOCK, contactName, h, icon, since, STATUS_TEXT } from './util.js';
 
@@ -20,7 +22,7 @@ export function viewsColumn(store, desk) {
   const render = () => {
     const s = store.state;
     clear(col);
-    col.append(h('h2', { text: 'Conversations' }), item('mine', 'Mine'), item('unassigned', 'Unassigned'), item('all', 'All'));
+    col.append(h('h2', { text: 'Conversations' }), item('mine', 'Mine'), item('unassigned', 'Unassigned'), item('queue', 'Queue'), item('all', 'All'));
     if (s.teams.length) {
       col.append(h('h3', { text: 'Teams' }));
       for (const t of s.teams) col.append(item('team:' + t.id, t.name));
@@ -48,9 +50,13 @@ export function viewsColumn(store, desk) {
     const list = [...s.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
     for (const a of list) {
       const st = a.status || 'offline';
+      const full = a.open_count != null && a.capacity != null && a.open_count >= a.capacity;
       team.append(h('div', { class: 'c-mate', 'data-agent': a.id, 'data-status': st },
         h('span', { class: 'c-dot', 'data-status': st, title: st }),
         h('span', { class: 'c-mate-name', text: a.name + (a.id === s.me?.id ? ' (you)' : '') }),
+        a.open_count != null && a.capacity != null
+          ? h('span', { class: 'c-load', 'data-full': full ? 'true' : null, title: a.open_count + ' open of a capacity of ' + a.capacity + (full ? ' (full)' : ''), text: a.open_count + '/' + a.capacity })
+          : null,
         h('span', { class: 'c-muted c-mate-status', text: st + (a.connected === false && st !== 'offline' ? ' · not connected' : '') })));
     }
   };
@@ -81,7 +87,9 @@ export function conversationList(store, desk) {
   const title = h('h2', { class: 'c-list-title' });
   const ul = h('ul', { class: 'c-rows', id: 'conversation-list', 'aria-label': 'Conversations' });
   const empty = h('p', { class: 'c-empty', text: 'Nothing here. New conversations appear by themselves.', hidden: true });
-  const el = h('section', { class: 'c-list' }, h('div', { class: 'c-list-head' }, title, h('div', { class: 'c-filters' }, view, status, sort, label, assignee, inbox, search)), ul, empty);
+  const q = queueList(store, desk);
+  const narrow = h('span', { class: 'c-narrowing' }, status, sort, label, assignee, inbox, search);
+  const el = h('section', { class: 'c-list' }, h('div', { class: 'c-list-head' }, title, h('div', { class: 'c-filters' }, view, narrow)), ul, empty, q.el);
 
   /** @param {HTMLSelectElement} sel @param {[string, string][]} fixed @param {[string, string][]} opts */
   const refill = (sel, fixed, opts) => {
@@ -96,7 +104,7 @@ export function conversationList(store, desk) {
     refill(inbox, [['', 'Every inbox']], s.inboxes.map((i) => [i.id, i.name]));
   });
   const offViews = store.watch(['teams', 'inboxes', 'filter'], (s) => {
-    refill(view, [['mine', 'Mine'], ['unassigned', 'Unassigned'], ['all', 'All']], [...s.teams.map((t) => /** @type {[string, string]} */ (['team:' + t.id, 'Team ' + t.name])), ...s.inboxes.map((i) => /** @type {[string, string]} */ (['inbox:' + i.id, 'Inbox ' + i.name]))]);
+    refill(view, [['mine', 'Mine'], ['unassigned', 'Unassigned'], ['queue', 'Queue'], ['all', 'All']], [...s.teams.map((t) => /** @type {[string, string]} */ (['team:' + t.id, 'Team ' + t.name])), ...s.inboxes.map((i) => /** @type {[string, string]} */ (['inbox:' + i.id, 'Inbox ' + i.name]))]);
     view.value = s.filter.view;
   });
 
@@ -108,7 +116,12 @@ export function conversationList(store, desk) {
     const s = store.state;
     const f = s.filter;
     const v = f.view;
-    title.textContent = v === 'mine' ? 'Mine' : v === 'unassigned' ? 'Unassigned' : v === 'all' ? 'All conversations'
+    // The queue has its own order and no filters.
+    const inQueue = v === 'queue';
+    narrow.hidden = inQueue;
+    ul.hidden = inQueue;
+    q.el.hidden = !inQueue;
+    title.textContent = v === 'mine' ? 'Mine' : v === 'unassigned' ? 'Unassigned' : v === 'queue' ? 'Queue' : v === 'all' ? 'All conversations'
       : v.startsWith('team:') ? 'Team ' + (s.teams.find((t) => t.id === v.slice(5))?.name || '') : 'Inbox ' + (s.inboxes.find((i) => i.id === v.slice(6))?.name || '');
     const list = visible(s);
     const keep = new Set(list.map((c) => c.id));
@@ -132,12 +145,12 @@ export function conversationList(store, desk) {
       if (want !== li) ul.insertBefore(li, want);
       prev = li;
     }
-    empty.hidden = list.length > 0;
+    empty.hidden = inQueue || list.length > 0;
     status.value = f.status;
   };
   const offs = [offRef, offViews, store.watch(['conversations', 'contacts', 'filter', 'route', 'agents', 'messages'], render)];
   const tick = setInterval(render, 30000);
-  return { el, unmount: () => { offs.forEach((f) => f()); clearInterval(tick); } };
+  return { el, unmount: () => { offs.forEach((f) => f()); clearInterval(tick); q.unmount(); } };
 }
 
 /**

@@ -108,6 +108,31 @@ function notifications(el, store, desk) {
     field('set-away', 'Set me away after this many idle minutes (0: never)', away)));
 }
 
+/** How each routing policy hands out conversations (one line each, shown under the choice). */
+const POLICIES = /** @type {[import('./types.js').RoutingPolicy, string, string][]} */ ([
+  ['manual', 'Manual', 'New conversations wait in the queue; any agent takes one.'],
+  ['round_robin', 'Round robin', 'Assigned at once to the next online agent with room, in turn.'],
+  ['least_busy', 'Least busy', 'Assigned at once to the online agent with the fewest open conversations.'],
+]);
+
+/**
+ * A policy select with the chosen policy's explanation under it.
+ * @param {string} id @param {string} label @param {string} value
+ * @param {[string, string, string][]} [extra] options before the policies: value, text, explanation
+ */
+function policySelect(id, label, value, extra = []) {
+  const all = [...extra, ...POLICIES];
+  const hint = h('p', { class: 'c-hint', id: id + '-hint' });
+  const sel = h('select', { 'aria-describedby': id + '-hint', onchange: () => explain() });
+  for (const [v, t] of all) sel.append(h('option', { value: v, text: t }));
+  sel.value = value;
+  const explain = () => { hint.textContent = all.find((p) => p[0] === sel.value)?.[2] || ''; };
+  explain();
+  const el = field(id, label, sel);
+  el.append(hint);
+  return { el, sel };
+}
+
 /** @param {Record<string, any>} row @param {string[]} ids @param {string} name @param {{id: string, name: string}[]} all */
 function checks(row, ids, name, all) {
   const box = h('fieldset', { class: 'c-checks' }, h('legend', { text: name }));
@@ -159,13 +184,21 @@ function inboxForm(inbox, store, desk) {
   const prechat = h('textarea', { rows: 3, value: st.prechat_fields.map((f) => [f.key, f.label, f.kind, f.required ? 'required' : ''].join(' | ')).join('\n'), placeholder: 'email | Your e-mail | email | required' });
   const secret = h('input', { type: 'password', autocomplete: 'off', placeholder: inbox.identity_verification ? 'set (enter a new one to change, "-" to turn off)' : 'at least 32 characters' });
   const members = checks({ key: 'member' }, inbox.member_ids || [], 'Members (agents who answer this inbox; admins and supervisors see every inbox)', [...store.state.agents.values()]);
+  const r = inbox.routing || { policy: 'manual', reoffer_secs: 0, reoffer_marks_away: false };
+  const policy = policySelect('in-policy', 'Routing', r.policy);
+  const reoffer = h('input', { type: 'number', min: '0', max: '86400', step: '1', value: String(r.reoffer_secs), class: 'c-narrow' });
+  const marks = h('input', { type: 'checkbox', id: 'in-reoffer-away', checked: r.reoffer_marks_away });
+  const routing = h('fieldset', { class: 'c-checks', id: 'in-routing' }, h('legend', { text: 'Routing' }), policy.el,
+    field('in-reoffer', 'Re-offer an unanswered assignment after this many seconds (0: never)', reoffer),
+    h('label', { class: 'c-check' }, marks, 'Set the agent who did not answer to away when re-offering'),
+    h('p', { class: 'c-hint', text: 'Only online members below their capacity get conversations; a team’s own policy overrides this one for its conversations.' }));
   const form = h('form', { class: 'c-card', id: 'inbox-form' }, h('h3', { text: inbox.name }),
     h('div', { class: 'c-snippet' }, h('p', { text: 'Paste this into every page of your site:' }), code, copy),
     field('in-name', 'Name', name), field('in-origins', 'Allowed origins, one per line', origins),
     h('div', { class: 'c-inline' }, field('in-color', 'Colour', color), field('in-position', 'Position', position)),
     field('in-greeting', 'Greeting', greeting), field('in-away', 'Away message (when nobody is online)', away),
     field('in-prechat', 'Pre-chat fields: key | label | text or email | required', prechat),
-    field('in-secret', 'Identity verification secret', secret), members,
+    field('in-secret', 'Identity verification secret', secret), members, routing,
     h('button', { type: 'submit', class: 'c-primary', text: 'Save inbox' }));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -176,6 +209,14 @@ function inboxForm(inbox, store, desk) {
       prechat_fields: prechat.value.split('\n').map((l) => l.split('|').map((x) => x.trim())).filter((p) => p[0]).map(([key, label, kind, req]) => ({ key, label: label || key, kind: kind === 'email' ? 'email' : 'text', required: req === 'required' })),
     };
     if (secret.value) body.identity_secret = secret.value === '-' ? '' : secret.value;
+    const secs = Math.round(Number(reoffer.value));
+    if (!Number.isFinite(secs) || secs < 0 || secs > 86400) {
+      store.set({ toast: 'Re-offer after: a number of seconds from 0 to 86400.' });
+      reoffer.focus();
+      return;
+    }
+    const nextRouting = { policy: policy.sel.value, reoffer_secs: secs, reoffer_marks_away: marks.checked };
+    if (JSON.stringify(nextRouting) !== JSON.stringify({ policy: r.policy, reoffer_secs: r.reoffer_secs, reoffer_marks_away: r.reoffer_marks_away })) body.routing = nextRouting;
     const ids = checked(members);
     if (JSON.stringify(ids) !== JSON.stringify(inbox.member_ids || [])) body.member_ids = ids;
     try {
@@ -243,14 +284,20 @@ function teams(el, store, desk) {
   for (const t of s.teams) {
     const name = h('input', { value: t.name, 'aria-label': 'Team name' });
     const mem = checks({ key: 'm' + t.id }, t.member_ids, 'Members', all);
-    const f = h('form', { class: 'c-team-form', 'data-team': t.id }, name, mem, h('button', { type: 'submit', text: 'Save' }),
+    const pol = policySelect('tp-' + t.id, 'Routing for this team’s conversations', t.policy || '', [['', 'Follow the inbox', 'The routing of each conversation’s inbox decides.']]);
+    pol.sel.setAttribute('data-team-policy', t.id);
+    const f = h('form', { class: 'c-team-form', 'data-team': t.id }, name, mem, pol.el, h('button', { type: 'submit', text: 'Save' }),
       h('button', { type: 'button', class: 'c-danger', text: 'Delete', onclick: async () => {
         if (!confirm('Delete team ' + t.name + '?')) return;
         await call('/teams/' + t.id, { method: 'DELETE' }).then(() => desk.refreshDirectory(), (e) => store.set({ toast: reason(e) }));
       } }));
     f.addEventListener('submit', async (e) => {
       e.preventDefault();
-      await call('/teams/' + t.id, { method: 'PATCH', body: { name: name.value.trim(), member_ids: checked(mem) } }).then(() => desk.refreshDirectory(), (x) => store.set({ toast: reason(x) }));
+      /** @type {Record<string, any>} */
+      const b = { name: name.value.trim(), member_ids: checked(mem) };
+      const policy = pol.sel.value || null;
+      if (policy !== (t.policy ?? null)) b.policy = policy;
+      await call('/teams/' + t.id, { method: 'PATCH', body: b }).then(() => { store.set({ toast: 'Team saved.' }); return desk.refreshDirectory(); }, (x) => store.set({ toast: reason(x) }));
     });
     card.append(f);
   }

@@ -20,7 +20,11 @@ export interface Agent {
   open_count?: number;
 }
 
-export interface Team { id: string; workspace_id?: string; name: string; member_ids: string[]; created_at?: number }
+export type RoutingPolicy = 'manual' | 'round_robin' | 'least_busy';
+export interface Routing { policy: RoutingPolicy; reoffer_secs: number; reoffer_marks_away: boolean }
+
+/** `policy` null (or absent): the team's conversations follow their inbox's routing. */
+export interface Team { id: string; workspace_id?: string; name: string; member_ids: string[]; policy?: RoutingPolicy | null; created_at?: number }
 
 export interface PrechatField { key: string; label: string; kind: 'text' | 'email'; required?: boolean }
 
@@ -32,6 +36,7 @@ export interface Inbox {
   settings: { color: string; position: string; greeting: string | null; away_message: string | null; prechat_fields: PrechatField[] };
   identity_verification: boolean;
   member_ids?: string[];
+  routing?: Routing;
   created_at: number;
 }
 
@@ -52,6 +57,9 @@ export interface Conversation {
   labels?: string[];
   snoozed_until?: number | null;
   waiting_since?: number | null;
+  /** Set while routing has it waiting for an agent (open and unassigned: it is in the queue). */
+  queued_at?: number | null;
+  assigned_at?: number | null;
   last_message_at?: number | null;
   last_seq: number;
   receipts: Receipts;
@@ -110,7 +118,7 @@ export interface Typing { author: { kind: string; id?: string; name?: string | n
 export interface Route { name: 'conversations' | 'visitors' | 'settings' | 'setup'; id: string | null; section: string | null }
 
 export interface ListFilter {
-  view: string; // mine | unassigned | all | team:<id> | inbox:<id>
+  view: string; // mine | unassigned | queue | all | team:<id> | inbox:<id>
   status: Status | 'all';
   label: string;
   assignee: string;

@@ -156,13 +156,15 @@ export function conversation(store, actions) {
   });
   const typingText = h('span');
   const typing = h('div', { class: 'ld-typing' }, h('span', { class: 'ld-dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), typingText);
+  // A polite live region, always in the page (empty when not waiting), so changes are announced.
+  const queue = h('p', { class: 'ld-queue', role: 'status', 'aria-live': 'polite' });
   const ended = h(
     'div',
     { class: 'ld-ended' },
     h('p', { text: t('ended') }),
     h('button', { type: 'button', class: 'ld-btn', text: t('new_conversation'), onclick: actions.newConversation }),
   );
-  const scroller = h('div', { class: 'ld-scroll' }, intro, earlier, thread(store, actions), typing, ended);
+  const scroller = h('div', { class: 'ld-scroll' }, intro, earlier, thread(store, actions), typing, queue, ended);
   let stick = true;
   scroller.addEventListener('scroll', () => {
     stick = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 60;
@@ -176,7 +178,13 @@ export function conversation(store, actions) {
     typingText.textContent = s.typing ? t('typing', { name: s.typing }) : '';
     ended.hidden = s.conversation?.status !== 'resolved';
   });
-  store.watch(['messages', 'pending', 'typing', 'conversation', 'open'], (s) => {
+  store.watch(['queue', 'conversation'], ({ queue: q, conversation: c }) => {
+    const wait = q?.estimated_wait_ms;
+    queue.textContent = q && c && q.conversation_id === c.id && c.status === 'open'
+      ? (q.position > 1 ? t('queue_place', { n: q.position }) : t('queue_next')) + (wait ? ' · ' + t('queue_wait', { min: Math.max(1, Math.round(wait / 60000)) }) : '')
+      : '';
+  });
+  store.watch(['messages', 'pending', 'typing', 'queue', 'conversation', 'open'], (s) => {
     if (stick || s.pending.length) requestAnimationFrame(() => { scroller.scrollTop = scroller.scrollHeight; });
   });
   return scroller;

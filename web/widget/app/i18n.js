@@ -45,6 +45,9 @@ const en = {
   drop: 'Drop a file to send it',
   unavailable: 'Chat is unavailable right now.',
   dismiss: 'Dismiss',
+  queue_next: "You're next",
+  queue_place: "You're number {n} in line",
+  queue_wait: 'about {min} min',
 };
 
 /** @typedef {keyof typeof en} Key */

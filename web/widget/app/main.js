@@ -178,7 +178,8 @@ client.on('message', ({ message: m }) => {
   if (!fresh) return;
   tell(m);
   if (m.author.kind !== 'contact') {
-    v.store.set({ typing: null });
+    // An agent answered: the wait is over.
+    v.store.set({ typing: null, queue: m.author.kind === 'agent' && s.queue?.conversation_id === m.conversation_id ? null : s.queue });
     if (!s.muted && (!s.open || !s.visible)) sound().then((x) => x.chime());
   }
   v.receipts();
@@ -195,6 +196,8 @@ client.on('typing', ({ conversation_id, author, on }) => {
   v.store.set({ typing: on ? author.name || t('support') : null });
   if (on) typingClear = setTimeout(() => v.store.set({ typing: null }), 8000);
 });
+// Routing's place in line (position 0: an agent has it).
+client.on('queue', (q) => v.store?.set({ queue: q.position > 0 ? q : null }));
 client.on('receipt', (r) => {
   const s = v.store.state;
   if (r.side !== 'agent' || r.conversation_id !== s.conversation?.id) return;
@@ -214,7 +217,7 @@ client.on('conversation', ({ conversation: c }) => {
 });
 
 bridge.on('state', (d) => setOpen(!!d?.open));
-bridge.on('page', (d) => client.pageView({ url: str(d?.url, 2000), title: str(d?.title, 500), referrer: str(d?.referrer, 2000) }));
+bridge.on('page', (d) => client.pageView({ url: str(d?.url, 2000), title: str(d?.title, 500), referrer: str(d?.referrer, 2000), timezone: Intl.DateTimeFormat().resolvedOptions().timeZone }));
 bridge.on('identify', (d) => {
   if (!d || typeof d !== 'object') return;
   if (typeof d.token === 'string' && d.token) v.said.jwt = d.token;
@@ -276,6 +279,7 @@ async function boot() {
     muted: get(v.key('muted')) === '1',
     unread: 0,
     fatal: null,
+    queue: null,
   });
   v.store.set({ prechat: needsPrechat() && !v.token });
   mount(root, v.store, actions);

@@ -70,6 +70,8 @@ export interface State {
   unread: number;
   /** The widget cannot work here (e.g. the origin is not allowed). */
   fatal: string | null;
+  /** The visitor's place in the queue (from a `queue` frame), while they wait for an agent. */
+  queue: { conversation_id: string; position: number; estimated_wait_ms?: number } | null;
 }
 
 /** What the views may ask of the controller (main.js). Views never touch the network. */

@@ -157,7 +157,9 @@ export class Visitor {
         try {
           /** @type {Conversation} */
           const conv = await this.call('/conversations', 'POST', {});
-          this.show(conv, [], false);
+          // The socket may have shown it already (conversation.created can come first), with
+          // messages since: showing it again would drop them.
+          if (this.store.state.conversation?.id !== conv.id) this.show(conv, [], false);
           return conv.id;
         } catch (e) {
           const err = /** @type {import('../../shared/client.js').ApiError} */ (e);

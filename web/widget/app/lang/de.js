@@ -44,4 +44,7 @@ export default {
   drop: 'Datei hier ablegen, um sie zu senden',
   unavailable: 'Der Chat ist gerade nicht verfügbar.',
   dismiss: 'Schließen',
+  queue_next: 'Sie sind als Nächstes dran',
+  queue_place: 'Sie sind Nummer {n} in der Warteschlange',
+  queue_wait: 'etwa {min} Min.',
 };

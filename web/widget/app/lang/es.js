@@ -44,4 +44,7 @@ export default {
   drop: 'Suelta un archivo para enviarlo',
   unavailable: 'El chat no está disponible ahora.',
   dismiss: 'Cerrar',
+  queue_next: 'Eres el siguiente',
+  queue_place: 'Eres el número {n} en la fila',
+  queue_wait: 'unos {min} min',
 };

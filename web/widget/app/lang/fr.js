@@ -44,4 +44,7 @@ export default {
   drop: 'Déposez un fichier pour l’envoyer',
   unavailable: 'La discussion est indisponible pour le moment.',
   dismiss: 'Fermer',
+  queue_next: 'Vous êtes le prochain',
+  queue_place: 'Vous êtes numéro {n} dans la file',
+  queue_wait: 'environ {min} min',
 };
