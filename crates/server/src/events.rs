@@ -77,8 +77,28 @@ pub fn to_visitor(state: &SharedState, contact_id: Uuid, frame: &VisitorFrame) {
     publish_to_visitor(state, contact_id, frame, None);
 }
 
-/// A committed message, to the workspace's agents and (unless private) to the visitor.
+/// A committed message, published in seq order per conversation (see [`crate::sequencer`]).
 pub fn message_created(state: &SharedState, conversation: &Conversation, message: &Message) {
+    let (ready, held) = state.sequencer.offer(
+        conversation.id,
+        message.seq,
+        (conversation.clone(), message.clone()),
+    );
+    for (c, m) in &ready {
+        publish_message(state, c, m);
+    }
+    if held {
+        let (state, key) = (state.clone(), conversation.id);
+        tokio::spawn(async move {
+            tokio::time::sleep(state.sequencer.hold).await;
+            for (c, m) in state.sequencer.flush(key) {
+                publish_message(&state, &c, &m);
+            }
+        });
+    }
+}
+
+fn publish_message(state: &SharedState, conversation: &Conversation, message: &Message) {
     let position = Some((conversation.id, message.seq));
     publish_to_agents(
         state,

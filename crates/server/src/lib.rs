@@ -9,6 +9,7 @@
 //! - `triage`: assigning, transferring, snoozing and labelling conversations, with their
 //!   timeline events and notifications;
 //! - `routing`: routing new conversations, draining the queue, re-offers, agents going offline;
+//! - `sequencer`: each conversation's messages published in seq order;
 //! - `auth`, `limits`, `metrics`, `hub`, `presence`, `net`, `tls`: what their names say;
 //! - [`cli`]: the `livedesk` command line.
 
@@ -25,6 +26,7 @@ pub mod metrics;
 mod net;
 mod presence;
 mod routing;
+mod sequencer;
 mod state;
 mod tls;
 mod triage;
@@ -99,6 +101,7 @@ impl App {
             hub,
             presence: Default::default(),
             drain_lock: Default::default(),
+            sequencer: sequencer::Sequencer::new(Duration::from_millis(50)),
             store,
             shutdown,
             tasks: TaskTracker::new(),
