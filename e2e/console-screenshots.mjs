@@ -1,5 +1,5 @@
-// Makes docs/screenshots/console-{conversation,list,visitors,settings,tablet}.png:
-// `node e2e/console-screenshots.mjs` (needs target/debug/livedesk and /usr/bin/chromium).
+// Makes docs/screenshots/console-{conversation,list,visitors,settings,tablet,queue}.png:
+// `npm run screenshots:console` (needs target/debug/livedesk and /usr/bin/chromium).
 
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -91,7 +91,27 @@ try {
   const tablet = await consoleLogin(env, alex.email, { viewport: { width: 820, height: 1100 }, path: '/app/conversations/' + rows[0] });
   await tablet.page.locator('#composer').waitFor();
   await tablet.page.screenshot({ path: path.join(out, 'console-tablet.png') });
-  console.log('wrote', ['conversation', 'list', 'visitors', 'settings', 'tablet'].map((f) => `docs/screenshots/console-${f}.png`).join(', '));
+  // Two more visitors wait in the queue (nobody has taken them yet); an admin's Queue view.
+  for (const [p, name, email, text] of [
+    ['/checkout', 'Lena Fischer', 'lena@example.com', 'Can I still change the delivery address?'],
+    ['/returns', 'Omar Haddad', 'omar@example.com', 'How do I return a gift?'],
+  ]) {
+    const ctx = await env.context();
+    await ctx.page.goto(env.host.origin + p);
+    const frame = await openWidget(ctx.page);
+    await ctx.page.evaluate(([n, e]) => window.Livedesk('identify', { name: n, email: e }), [name, email]);
+    await until(async () => ((await env.api('GET', '/api/v1/visitors')).visitors || []).some((x) => x.name === name), { timeout: 30000, what: name });
+    await frame.locator('#ld-input').fill(text);
+    await frame.locator('#ld-input').press('Enter');
+    await until(async () => (await shownMessages(frame)).some((m) => m.body === text && !m.pending));
+  }
+  await admin.page.goto(env.server.url + '/app/conversations');
+  await admin.page.locator('button[data-view="queue"]').click();
+  await until(async () => (await admin.page.locator('#queue-list .c-queue-item').count()) === 2, { what: 'two in the queue' });
+  await until(async () => (await admin.page.locator('#queue-list .c-row-name').allInnerTexts()).every((n) => !n.startsWith('Visitor ')), { what: 'names in the queue' });
+  await admin.page.mouse.move(0, 0);
+  await admin.page.screenshot({ path: path.join(out, 'console-queue.png') });
+  console.log('wrote', ['conversation', 'list', 'visitors', 'settings', 'tablet', 'queue'].map((f) => `docs/screenshots/console-${f}.png`).join(', '));
 } finally {
   await env.teardown();
 }
