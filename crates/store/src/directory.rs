@@ -192,30 +192,18 @@ macro_rules! impl_directory {
                 if exists != 1 {
                     return Err(StoreError::NotFound);
                 }
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE agents SET id = id");
                 if let Some(name) = &changes.name {
-                    sqlx::query("UPDATE agents SET name = $1 WHERE id = $2")
-                        .bind(name.as_str())
-                        .bind(agent_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
+                    q.push(", name = ").push_bind(name.as_str().to_owned());
                 }
                 if let Some(role) = changes.role {
-                    sqlx::query("UPDATE agents SET role = $1 WHERE id = $2")
-                        .bind(codec::role_str(role))
-                        .bind(agent_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
+                    q.push(", role = ").push_bind(codec::role_str(role));
                 }
                 if let Some(capacity) = changes.capacity {
-                    sqlx::query("UPDATE agents SET capacity = $1 WHERE id = $2")
-                        .bind(i64::from(capacity))
-                        .bind(agent_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(classify)?;
+                    q.push(", capacity = ").push_bind(i64::from(capacity));
                 }
+                q.push(" WHERE id = ").push_bind(agent_id);
+                q.build().execute(&mut *tx).await.map_err(classify)?;
                 for (ids, table, owners, owner_col) in [
                     (&changes.inbox_ids, "inbox_members", "inboxes", "inbox_id"),
                     (&changes.team_ids, "team_members", "teams", "team_id"),

@@ -66,21 +66,28 @@ pub async fn loader(headers: HeaderMap) -> ApiResult<Response> {
 /// `/app` and every path below it: the agent console, a single-page app whose router reads
 /// the path. Its CSP allows only its own origin, and no one may frame it.
 pub async fn console(headers: HeaderMap) -> ApiResult<Response> {
-    let mut res = file("console/index.html", &headers).ok_or_else(ApiError::not_found)?;
+    page(
+        "console/index.html",
+        &headers,
+        "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: data:; \
+         connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; object-src 'none'; \
+         base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+}
+
+/// An HTML entry point: revalidated on every load (it names the current modules) and served
+/// with its own CSP.
+fn page(path: &str, headers: &HeaderMap, csp: &str) -> ApiResult<Response> {
+    let mut res = file(path, headers).ok_or_else(ApiError::not_found)?;
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob: data:; \
-             connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; object-src 'none'; \
-             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    if let Ok(v) = HeaderValue::from_str(csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
     Ok(res)
 }
 
@@ -111,19 +118,10 @@ pub async fn frame(
          style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
          frame-ancestors {ancestors}"
     );
-    let mut res = file("widget/frame.html", &headers).ok_or_else(ApiError::not_found)?;
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(
+    let mut res = page("widget/frame.html", &headers, &csp)?;
+    res.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin"),
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
     Ok(res)
 }
