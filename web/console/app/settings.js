@@ -185,7 +185,7 @@ function inboxForm(inbox, store, desk) {
   const secret = h('input', { type: 'password', autocomplete: 'off', placeholder: inbox.identity_verification ? 'set (enter a new one to change, "-" to turn off)' : 'at least 32 characters' });
   const members = checks({ key: 'member' }, inbox.member_ids || [], 'Members (agents who answer this inbox; admins and supervisors see every inbox)', [...store.state.agents.values()]);
   const r = inbox.routing || { policy: 'manual', reoffer_secs: 0, reoffer_marks_away: false };
-  const policy = policySelect('in-policy', 'Routing', r.policy);
+  const policy = policySelect('in-policy', 'Policy', r.policy);
   const reoffer = h('input', { type: 'number', min: '0', max: '86400', step: '1', value: String(r.reoffer_secs), class: 'c-narrow' });
   const marks = h('input', { type: 'checkbox', id: 'in-reoffer-away', checked: r.reoffer_marks_away });
   const routing = h('fieldset', { class: 'c-checks', id: 'in-routing' }, h('legend', { text: 'Routing' }), policy.el,
