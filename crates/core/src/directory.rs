@@ -91,6 +91,9 @@ pub trait Directory: Send + Sync + 'static {
         changes: AgentChanges,
     ) -> StoreResult<AgentEntry>;
     async fn set_agent_status(&self, agent_id: Uuid, status: AgentStatus) -> StoreResult<Agent>;
+    /// Agents of every workspace who are not offline (checked at start-up: nobody is connected
+    /// to a node that just started).
+    async fn present_agents(&self) -> StoreResult<Vec<Agent>>;
     async fn agent_inbox_ids(&self, agent_id: Uuid) -> StoreResult<Vec<Uuid>>;
     /// Replaces the inbox's members; `NotFound` when one is not an agent of the workspace.
     async fn set_inbox_members(

@@ -156,6 +156,7 @@ impl App {
         });
         tokio::spawn(triage::wake_snoozed(Arc::clone(&state)));
         tokio::spawn(routing::reoffer_loop(Arc::clone(&state)));
+        tokio::spawn(routing::offline_unless_back(Arc::clone(&state)));
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let router = http::router(Arc::clone(&state));
         net::serve(self.listener, self.tls, router, stop, grace).await;

@@ -230,6 +230,25 @@ pub async fn offline_after_grace(state: SharedState, workspace_id: Uuid, agent_i
     }
 }
 
+/// At start-up nobody is connected yet: agents still marked online or away who do not come
+/// back within the grace time are set offline, as if their last console had just closed.
+pub async fn offline_unless_back(state: SharedState) {
+    let agents = match state.store.present_agents().await {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::warn!("could not list agents marked present: {e}");
+            return;
+        }
+    };
+    for agent in agents {
+        tokio::spawn(offline_after_grace(
+            state.clone(),
+            agent.workspace_id,
+            agent.id,
+        ));
+    }
+}
+
 /// Re-offers assignments nobody answered in time, every `reoffer_check_secs`, until shutdown.
 pub async fn reoffer_loop(state: SharedState) {
     let every = std::time::Duration::from_secs(state.config.routing.reoffer_check_secs.max(1));

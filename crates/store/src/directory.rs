@@ -243,6 +243,12 @@ macro_rules! impl_directory {
                 agent_from_row(&row).map_err(classify)
             }
 
+            async fn present_agents(&self) -> StoreResult<Vec<Agent>> {
+                let sql = format!("SELECT {AGENT_COLS} FROM agents WHERE status <> 'offline'");
+                let rows = sqlx::query(&sql).fetch_all(self.reader()).await.map_err(classify)?;
+                rows.iter().map(agent_from_row).collect::<Result<_, _>>().map_err(classify)
+            }
+
             async fn agent_inbox_ids(&self, agent_id: Uuid) -> StoreResult<Vec<Uuid>> {
                 let v = pairs(self.reader(), "SELECT agent_id, inbox_id FROM inbox_members WHERE agent_id = $1", agent_id).await?;
                 Ok(v.into_iter().map(|p| p.1).collect())

@@ -393,3 +393,48 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity_on_postgr
         unanswered_chats_are_reoffered_and_transfers_respect_capacity(app).await;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+async fn after_a_restart_agents_who_do_not_come_back_go_offline(backend: Backend) {
+    let Some(db) = Database::new(backend).await else {
+        return;
+    };
+    let mut config = db.config();
+    config.routing.offline_grace_secs = 1;
+    let app = spawn_with(config.clone()).await;
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    let away = online_agent(&app, &admin, inbox, 5).await;
+    let back = online_agent(&app, &admin, inbox, 5).await;
+    app.stop().await;
+
+    // A new process on the same database: one agent's console reconnects, the other's not.
+    let app = spawn_with(config).await;
+    let ws = WsClient::open(&app, &back.token).await;
+    let gone = eventually(10, "the absent agent to go offline", || async {
+        let e = directory_entry(&app, &admin.token, away.agent.id).await;
+        (e["status"] == "offline").then_some(e)
+    })
+    .await;
+    assert_eq!(gone["connected"], false);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let e = directory_entry(&app, &admin.token, back.agent.id).await;
+    assert_eq!(
+        (e["status"].as_str(), e["connected"].as_bool()),
+        (Some("online"), Some(true)),
+        "{e}"
+    );
+    ws.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_agents_who_do_not_come_back_go_offline_on_sqlite() {
+    after_a_restart_agents_who_do_not_come_back_go_offline(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_restart_agents_who_do_not_come_back_go_offline_on_postgres() {
+    after_a_restart_agents_who_do_not_come_back_go_offline(Backend::Postgres).await;
+}
