@@ -87,7 +87,9 @@ async fn assigned_event(
         None => format!("Assigned to {name} by routing"),
     };
     triage::timeline(state, c, text.clone()).await?;
-    events::conversation_updated(state, c);
+    // As it is now, with the timeline event's activity time.
+    let now = state.store.conversation(c.workspace_id, c.id).await?;
+    events::conversation_updated(state, now.as_ref().unwrap_or(c));
     let waited = c.queued_at.is_some() || from.is_some();
     events::notify(
         state,
