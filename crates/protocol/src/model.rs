@@ -309,7 +309,7 @@ pub enum RoutingPolicy {
 }
 
 /// An inbox's routing rules.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RoutingSettings {
     pub policy: RoutingPolicy,
@@ -318,6 +318,38 @@ pub struct RoutingSettings {
     pub reoffer_secs: u32,
     /// When re-offering, also set the agent who did not answer to away.
     pub reoffer_marks_away: bool,
+    /// A new conversation goes to the team of the first rule its contact matches (e.g. the
+    /// pre-chat form's "topic" answered "Billing").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub team_rules: Vec<TeamRule>,
+}
+
+/// Routes a new conversation to `team_id` when the contact's `attribute` (a pre-chat field,
+/// or `name` / `email`) equals `equals`, ignoring case and surrounding white space.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamRule {
+    pub attribute: String,
+    pub equals: String,
+    pub team_id: Uuid,
+}
+
+impl RoutingSettings {
+    /// The team of the first rule `contact` matches.
+    pub fn team_for(&self, contact: &Contact) -> Option<Uuid> {
+        let norm = |s: &str| s.trim().to_lowercase();
+        self.team_rules.iter().find_map(|rule| {
+            let value = match rule.attribute.as_str() {
+                "name" => contact.name.clone(),
+                "email" => contact.email.clone(),
+                key => contact.attributes.get(key).map(|v| match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+            }?;
+            (norm(&value) == norm(&rule.equals)).then_some(rule.team_id)
+        })
+    }
 }
 
 /// A saved reply; `body` may hold `{{contact.name}}`-style variables the console fills in.

@@ -281,13 +281,11 @@ async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
             .await?
             .map(|e| e.agent.name)
             .unwrap_or_default();
-        if let RouteOutcome::Assigned(next) = state
+        let outcome = state
             .store
             .route(c.workspace_id, c.id, Some(first), now)
-            .await?
-        {
-            assigned(state, &next, Some((first, before))).await?;
-        }
+            .await?;
+        // The agent who did not answer is away before anyone hears of the re-offer.
         if settings.reoffer_marks_away {
             state
                 .store
@@ -296,6 +294,9 @@ async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
             if let Some(entry) = crate::presence::agent_entry(state, c.workspace_id, first).await? {
                 events::agent_updated(state, entry);
             }
+        }
+        if let RouteOutcome::Assigned(next) = outcome {
+            assigned(state, &next, Some((first, before))).await?;
         }
     }
     Ok(())

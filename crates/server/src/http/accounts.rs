@@ -339,8 +339,22 @@ pub async fn update_inbox(
         .filter(|i| i.workspace_id == admin.workspace_id)
         .ok_or_else(ApiError::not_found)?;
     let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
-    if req.routing.is_some_and(|r| r.reoffer_secs > 86_400) {
-        return Err(bad("routing.reoffer_secs must be at most 86400 (a day)"));
+    if let Some(r) = &req.routing {
+        if r.reoffer_secs > 86_400 {
+            return Err(bad("routing.reoffer_secs must be at most 86400 (a day)"));
+        }
+        let teams = state.store.list_teams(admin.workspace_id).await?;
+        let rule_ok = |rule: &livedesk_protocol::model::TeamRule| {
+            !rule.attribute.trim().is_empty()
+                && rule.attribute.len() <= 64
+                && rule.equals.chars().count() <= 200
+                && teams.iter().any(|t| t.id == rule.team_id)
+        };
+        if r.team_rules.len() > 50 || !r.team_rules.iter().all(rule_ok) {
+            return Err(bad(
+                "routing.team_rules: at most 50, each with an attribute, a value and a team of this workspace",
+            ));
+        }
     }
     let mut settings = current.settings.clone();
     if let Some(color) = req.color {
@@ -417,15 +431,16 @@ pub async fn update_inbox(
             .set_inbox_members(admin.workspace_id, id, members)
             .await?;
     }
+    let routing_changed = routing.is_some();
     if let Some(routing) = routing {
         state
             .store
-            .set_inbox_routing(admin.workspace_id, id, routing)
+            .set_inbox_routing(admin.workspace_id, id, routing.clone())
             .await?;
         inbox.routing = routing;
     }
     inbox.member_ids = state.store.inbox_member_ids(id).await?;
-    if members.is_some() || routing.is_some() {
+    if members.is_some() || routing_changed {
         crate::routing::drain(&state, admin.workspace_id).await?;
     }
     Ok(axum::Json(inbox))

@@ -83,6 +83,27 @@ pub async fn create(
             )
             .await?;
     }
+    // A visitor's conversation goes to the team its contact's details call for.
+    if let Caller::Visitor(v) = &caller {
+        if let (Some(inbox), Some(contact)) = (
+            state.store.inbox(inbox_id).await?,
+            state.store.contact(v.workspace_id, v.contact_id).await?,
+        ) {
+            if let Some(team) = inbox.routing.team_for(&contact) {
+                conversation = state
+                    .store
+                    .change_conversation(
+                        conversation.workspace_id,
+                        conversation.id,
+                        ConversationChanges {
+                            team_id: Some(Some(team)),
+                            ..Default::default()
+                        },
+                    )
+                    .await?;
+            }
+        }
+    }
     // Routed before anyone hears of it, so `conversation.created` shows it assigned or queued.
     let outcome = match conversation.assignee_id {
         None => Some(

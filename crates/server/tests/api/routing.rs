@@ -322,9 +322,21 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity(app: Test
     })
     .await;
     assert!(moved["assigned_at"].is_i64());
-    let (_, me) = get(&app, "/api/v1/me", &first_agent.token).await;
-    assert_eq!(me["agent"]["status"], "away", "{me}");
-    let (_, page) = app.messages(&admin.token, c, 0).await;
+    eventually(5, "the first agent to be set away", || async {
+        let (_, me) = get(&app, "/api/v1/me", &first_agent.token).await;
+        (me["agent"]["status"] == "away").then_some(())
+    })
+    .await;
+    let page = eventually(5, "the re-offer in the timeline", || async {
+        let (_, page) = app.messages(&admin.token, c, 0).await;
+        let said = page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["body"].as_str().unwrap().starts_with("Re-offered to"));
+        said.then_some(page)
+    })
+    .await;
     assert!(page["messages"]
         .as_array()
         .unwrap()
@@ -437,4 +449,85 @@ async fn after_a_restart_agents_who_do_not_come_back_go_offline_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_a_restart_agents_who_do_not_come_back_go_offline_on_postgres() {
     after_a_restart_agents_who_do_not_come_back_go_offline(Backend::Postgres).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async fn a_pre_chat_answer_routes_the_conversation_to_its_team(app: TestApp) {
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    let generalist = online_agent(&app, &admin, inbox, 5).await;
+    let biller = online_agent(&app, &admin, inbox, 5).await;
+    let (status, team) = post(
+        &app,
+        "/api/v1/teams",
+        &admin.token,
+        json!({"name": "Billing", "member_ids": [biller.agent.id]}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let rule = json!({"attribute": "topic", "equals": "billing", "team_id": team["id"]});
+    set_routing(
+        &app,
+        &admin,
+        inbox,
+        json!({"policy": "least_busy", "reoffer_secs": 0, "reoffer_marks_away": false, "team_rules": [rule]}),
+    )
+    .await;
+    let (status, body) = patch(
+        &app,
+        &format!("/api/v1/inboxes/{inbox}"),
+        &admin.token,
+        json!({"routing": {"team_rules": [{"attribute": "topic", "equals": "x", "team_id": Uuid::now_v7()}]}}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("validation_failed")),
+        "a foreign team"
+    );
+
+    // The pre-chat form stored "Billing " as the topic: the Billing team's member gets it.
+    let v = app.new_visitor(inbox).await;
+    let (status, _) = patch(
+        &app,
+        "/api/v1/widget/contact",
+        &v.token,
+        json!({"attributes": {"topic": "Billing "}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for _ in 0..3 {
+        let c = app.new_conversation(&v).await;
+        let c = conversation(&app, c, &admin.token).await;
+        assert_eq!(
+            (c["team_id"].clone(), c["assignee_id"].clone()),
+            (team["id"].clone(), json!(biller.agent.id)),
+            "{c}"
+        );
+    }
+    // Anyone else: no team, and least busy picks the free generalist.
+    let other = app.new_visitor(inbox).await;
+    let c = app.new_conversation(&other).await;
+    let c = conversation(&app, c, &admin.token).await;
+    assert_eq!(
+        (c["team_id"].clone(), c["assignee_id"].clone()),
+        (Value::Null, json!(generalist.agent.id)),
+        "{c}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pre_chat_answer_routes_the_conversation_to_its_team_on_sqlite() {
+    if let Some((app, _db)) = app_on(Backend::Sqlite).await {
+        a_pre_chat_answer_routes_the_conversation_to_its_team(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pre_chat_answer_routes_the_conversation_to_its_team_on_postgres() {
+    if let Some((app, _db)) = app_on(Backend::Postgres).await {
+        a_pre_chat_answer_routes_the_conversation_to_its_team(app).await;
+    }
 }
