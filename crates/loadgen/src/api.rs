@@ -77,14 +77,19 @@ impl Api {
             .await
     }
 
+    /// An agent who works `inbox_id` (agents see only the inboxes they are members of).
     pub async fn create_agent(
         &self,
         admin_token: &str,
         email: &str,
         name: &str,
         password: &str,
+        inbox_id: Uuid,
     ) -> Result<Agent> {
-        let body = json!({"email": email, "name": name, "role": "agent", "password": password});
+        let body = json!({
+            "email": email, "name": name, "role": "agent", "password": password,
+            "inbox_ids": [inbox_id],
+        });
         self.call("POST", "/api/v1/agents", Some(admin_token), Some(body))
             .await
     }

@@ -139,7 +139,13 @@ async fn make_room(
     for j in 1..accounts {
         let email = format!("room{i}-agent{j}-{tag}@loadgen.example");
         let agent = api
-            .create_agent(&admin.token, &email, &format!("Agent {j}"), password)
+            .create_agent(
+                &admin.token,
+                &email,
+                &format!("Agent {j}"),
+                password,
+                inbox.id,
+            )
             .await?;
         let login = api.login(&email, password).await?;
         agents.push(AgentLogin {
