@@ -187,7 +187,7 @@ macro_rules! impl_directory {
             }
 
             async fn update_agent(&self, workspace_id: Uuid, agent_id: Uuid, changes: AgentChanges) -> StoreResult<AgentEntry> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let exists = count_in_workspace(&mut *tx, "agents", workspace_id, &[agent_id]).await?;
                 if exists != 1 {
                     return Err(StoreError::NotFound);
@@ -256,7 +256,7 @@ macro_rules! impl_directory {
 
             async fn set_inbox_members(&self, workspace_id: Uuid, inbox_id: Uuid, member_ids: &[Uuid]) -> StoreResult<()> {
                 let members = unique(member_ids);
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 if count_in_workspace(&mut *tx, "inboxes", workspace_id, &[inbox_id]).await? != 1
                     || count_in_workspace(&mut *tx, "agents", workspace_id, &members).await? != members.len()
                 {
@@ -281,7 +281,7 @@ macro_rules! impl_directory {
                     policy: None,
                     created_at: now_ms(),
                 };
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 if count_in_workspace(&mut *tx, "agents", workspace_id, &members).await? != members.len() {
                     return Err(StoreError::NotFound);
                 }
@@ -309,7 +309,7 @@ macro_rules! impl_directory {
                 member_ids: Option<&[Uuid]>,
                 policy: Option<Option<RoutingPolicy>>,
             ) -> StoreResult<Team> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 if count_in_workspace(&mut *tx, "teams", workspace_id, &[team_id]).await? != 1 {
                     return Err(StoreError::NotFound);
                 }
@@ -344,7 +344,7 @@ macro_rules! impl_directory {
             }
 
             async fn delete_team(&self, workspace_id: Uuid, team_id: Uuid) -> StoreResult<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 sqlx::query("UPDATE conversations SET team_id = NULL WHERE team_id = $1 AND workspace_id = $2")
                     .bind(team_id)
                     .bind(workspace_id)
@@ -388,7 +388,7 @@ macro_rules! impl_directory {
             }
 
             async fn change_conversation(&self, workspace_id: Uuid, id: Uuid, changes: ConversationChanges) -> StoreResult<Conversation> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE conversations SET updated_at = ");
                 q.push_bind(now_ms());
                 if let Some(status) = changes.status {

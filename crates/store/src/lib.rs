@@ -74,6 +74,22 @@ pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError>
     }
 }
 
+/// How a transaction that will write begins. SQLite's deferred `BEGIN` takes the write lock
+/// only at the first write, and if another process (say `livedesk admin create`) holds it
+/// then, a transaction that has already read cannot wait and fails with `SQLITE_BUSY`;
+/// `BEGIN IMMEDIATE` takes the lock first, waiting up to the busy timeout.
+pub(crate) trait WriteTx {
+    const BEGIN: &'static str;
+}
+
+impl WriteTx for sqlx::Sqlite {
+    const BEGIN: &'static str = "BEGIN IMMEDIATE";
+}
+
+impl WriteTx for sqlx::Postgres {
+    const BEGIN: &'static str = "BEGIN";
+}
+
 /// Maps a driver error onto the port's error kinds.
 pub(crate) fn classify(err: sqlx::Error) -> StoreError {
     match err {

@@ -198,7 +198,7 @@ macro_rules! impl_store {
         /// of SQLite's group commit.
         async fn append_in_transaction(pool: &sqlx::Pool<$db>, new: NewMessageRecord) -> StoreResult<Appended> {
             let now = now_ms();
-            let mut tx = pool.begin().await.map_err(classify)?;
+            let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
             // Taking the next seq locks the conversation row: concurrent appends to one
             // conversation are ordered here, so the duplicate check below is exact.
             let row = sqlx::query(
@@ -366,7 +366,7 @@ macro_rules! impl_store {
             }
 
             async fn set_password(&self, agent_id: Uuid, password_hash: &str) -> StoreResult<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let done = sqlx::query("UPDATE agents SET password_hash = $1 WHERE id = $2")
                     .bind(password_hash)
                     .bind(agent_id)
@@ -505,7 +505,7 @@ macro_rules! impl_store {
                     attributes: Default::default(),
                     created_at: now_ms(),
                 };
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 sqlx::query(
                     "INSERT INTO contacts (id, workspace_id, inbox_id, created_at) VALUES ($1, $2, $3, $4)",
                 )
@@ -639,7 +639,7 @@ macro_rules! impl_store {
             }
 
             async fn update_inbox(&self, workspace_id: Uuid, inbox_id: Uuid, changes: InboxChanges) -> StoreResult<Inbox> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let mut inbox = scoped(&mut *tx, INBOX_COLS, "inboxes", inbox_id, workspace_id, inbox_from_row)
                     .await?
                     .ok_or(StoreError::NotFound)?;
@@ -686,7 +686,7 @@ macro_rules! impl_store {
             }
 
             async fn update_contact(&self, workspace_id: Uuid, contact_id: Uuid, changes: ContactChanges) -> StoreResult<Contact> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let mut contact = scoped(&mut *tx, CONTACT_COLS, "contacts", contact_id, workspace_id, contact_from_row)
                     .await?
                     .ok_or(StoreError::NotFound)?;
@@ -753,7 +753,7 @@ macro_rules! impl_store {
             }
 
             async fn add_page_view(&self, view: &PageView) -> StoreResult<()> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 sqlx::query("INSERT INTO page_views (contact_id, viewed_at, url, title, referrer) VALUES ($1, $2, $3, $4, $5)")
                     .bind(view.contact_id)
                     .bind(view.viewed_at)
@@ -805,7 +805,7 @@ macro_rules! impl_store {
                 status: Option<ConversationStatus>,
                 assignee_id: Option<Option<Uuid>>,
             ) -> StoreResult<Conversation> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 if let Some(status) = status {
                     sqlx::query("UPDATE conversations SET status = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4")
                         .bind(codec::status_str(status))

@@ -25,7 +25,7 @@ macro_rules! impl_routing {
                 exclude: Option<Uuid>,
                 now: i64,
             ) -> StoreResult<RouteOutcome> {
-                let mut tx = self.writer().begin().await.map_err(classify)?;
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 let sql = format!(
                     "SELECT status, assignee_id, inbox_id, team_id FROM conversations WHERE id = $1 AND workspace_id = $2{}",
                     $lock

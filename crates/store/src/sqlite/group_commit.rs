@@ -194,7 +194,10 @@ async fn append_batch<'a>(
 ) -> StoreResult<Vec<StoreResult<Appended>>> {
     let classify = crate::classify;
     let now = now_ms();
-    let mut tx = pool.begin().await.map_err(classify)?;
+    let mut tx = pool
+        .begin_with(<sqlx::Sqlite as crate::WriteTx>::BEGIN)
+        .await
+        .map_err(classify)?;
 
     // The conversations, with their workspace and current last_seq.
     let mut conversations: HashMap<Uuid, ConversationSeq> = HashMap::new();
