@@ -215,10 +215,10 @@ function inboxForm(inbox, store, desk) {
       reoffer.focus();
       return;
     }
-    const nextRouting = { policy: policy.sel.value, reoffer_secs: secs, reoffer_marks_away: marks.checked };
-    if (JSON.stringify(nextRouting) !== JSON.stringify({ policy: r.policy, reoffer_secs: r.reoffer_secs, reoffer_marks_away: r.reoffer_marks_away })) body.routing = nextRouting;
-    const ids = checked(members);
-    if (JSON.stringify(ids) !== JSON.stringify(inbox.member_ids || [])) body.member_ids = ids;
+    // Routing and members are always sent: `inbox` is the inbox as this form was built,
+    // which an earlier save from the same form may have changed since.
+    body.routing = { policy: policy.sel.value, reoffer_secs: secs, reoffer_marks_away: marks.checked };
+    body.member_ids = checked(members);
     try {
       await call('/inboxes/' + inbox.id, { method: 'PATCH', body });
       await desk.refreshDirectory();
@@ -294,9 +294,9 @@ function teams(el, store, desk) {
     f.addEventListener('submit', async (e) => {
       e.preventDefault();
       /** @type {Record<string, any>} */
-      const b = { name: name.value.trim(), member_ids: checked(mem) };
-      const policy = pol.sel.value || null;
-      if (policy !== (t.policy ?? null)) b.policy = policy;
+      // The policy is always sent: `t` is the team as this form was built, which an
+      // earlier save from the same form may have changed since.
+      const b = { name: name.value.trim(), member_ids: checked(mem), policy: pol.sel.value || null };
       await call('/teams/' + t.id, { method: 'PATCH', body: b }).then(() => { store.set({ toast: 'Team saved.' }); return desk.refreshDirectory(); }, (x) => store.set({ toast: reason(x) }));
     });
     card.append(f);
