@@ -20,6 +20,20 @@
 /** Send errors worth retrying; any other drops the entry (reported as `failed`). */
 const RETRY = ['rate_limited', 'unavailable', 'internal'];
 
+/**
+ * A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Message ids made in
+ * time order let the server append its duplicate index at one end instead of all over it.
+ * @param {number} [ms]
+ */
+export function uuidv7(ms = Date.now()) {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  for (let i = 0; i < 6; i++) b[i] = Math.floor(ms / 2 ** (8 * (5 - i))) % 256;
+  b[6] = 0x70 | (b[6] & 0x0f);
+  b[8] = 0x80 | (b[8] & 0x3f);
+  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** Delay before reconnect attempt `n`: 0.5 s doubling to 15 s, times 0.5–1 (jitter). @param {number} n */
 export function backoff(n) {
   return Math.round(Math.min(15000, 500 * 2 ** Math.min(n, 5)) * (0.5 + Math.random() / 2));
@@ -320,7 +334,7 @@ export class Client {
    */
   enqueue(conversationId, body, extra) {
     /** @type {OutboxEntry} */
-    const entry = { ...extra, client_msg_id: crypto.randomUUID(), conversation_id: conversationId, body, created_at: Date.now() };
+    const entry = { ...extra, client_msg_id: uuidv7(), conversation_id: conversationId, body, created_at: Date.now() };
     this.entries.push(entry);
     this.save();
     this.pump();

@@ -1,7 +1,8 @@
 //! The in-process fan-out: which sockets of this node listen to which topic.
 //!
 //! Publishing never waits: each socket has a bounded queue, and a socket whose queue is full
-//! is told to close as "slow" (it resumes from its cursors on reconnect).
+//! is told to close as "slow" (it resumes from its cursors on reconnect). An event is shared
+//! by every queue it is in ([`Shared`]), so a queue slot is one pointer, not a copy.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,9 +12,12 @@ use livedesk_core::fanout::{Event, Fanout, Topic};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// An event as the sockets' queues hold it.
+pub type Shared = Arc<Event>;
+
 struct Subscriber {
     id: u64,
-    tx: mpsc::Sender<Event>,
+    tx: mpsc::Sender<Shared>,
     slow: CancellationToken,
 }
 
@@ -47,7 +51,7 @@ impl Hub {
     pub fn subscribe(
         self: &Arc<Self>,
         topic: Topic,
-        tx: mpsc::Sender<Event>,
+        tx: mpsc::Sender<Shared>,
         slow: CancellationToken,
     ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -65,7 +69,7 @@ impl Hub {
     }
 
     /// Hands the event to every local subscriber of its topic.
-    pub fn deliver(&self, event: &Event) {
+    pub fn deliver(&self, event: &Shared) {
         let Ok(topics) = self.topics.read() else {
             return;
         };
@@ -73,7 +77,7 @@ impl Hub {
             return;
         };
         for sub in subs {
-            match sub.tx.try_send(event.clone()) {
+            match sub.tx.try_send(Arc::clone(event)) {
                 Ok(()) => {}
                 Err(mpsc::error::TrySendError::Full(_)) => sub.slow.cancel(),
                 Err(mpsc::error::TrySendError::Closed(_)) => {}
@@ -101,7 +105,7 @@ pub struct LocalFanout(pub Arc<Hub>);
 
 impl Fanout for LocalFanout {
     fn publish(&self, event: Event) {
-        self.0.deliver(&event);
+        self.0.deliver(&Arc::new(event));
     }
 }
 
@@ -111,14 +115,14 @@ mod tests {
     use bytes::Bytes;
     use uuid::Uuid;
 
-    fn event(topic: Topic) -> Event {
-        Event {
+    fn event(topic: Topic) -> Shared {
+        Arc::new(Event {
             topic,
             payload: Bytes::from_static(b"{}"),
             message_seq: None,
             committed_at: std::time::Instant::now(),
             inbox_id: None,
-        }
+        })
     }
 
     #[test]

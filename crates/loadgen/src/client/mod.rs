@@ -123,8 +123,9 @@ pub struct Shared {
     pub counters: Counters,
     pub window: Window,
     pub body_bytes: usize,
-    /// Makes `client_msg_id`s unique across runs on one fixture.
-    pub run_tag: String,
+    /// Wall-clock milliseconds when the run started: `client_msg_id`s are UUIDv7 of the
+    /// first send's time (as real clients make them), unique across runs on one fixture.
+    pub run_ms: u64,
     /// Bounds how many clients are in their connect phase at once.
     pub connecting: Semaphore,
     /// Reconnect automatically when the socket drops (Livedesk only).

@@ -193,7 +193,7 @@ impl Context {
             counters: Default::default(),
             window: Default::default(),
             body_bytes: self.opts.body_bytes,
-            run_tag: format!("{:x}", crate::stamp::wall_ns() % (1 << 48)),
+            run_ms: u64::try_from(crate::stamp::wall_ns() / 1_000_000).unwrap_or(0),
             connecting: Semaphore::new(self.opts.connect_concurrency.max(1)),
             reconnect: self.target.protocol == Protocol::Livedesk,
         })

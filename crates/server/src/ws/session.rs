@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt as _, StreamExt as _};
-use livedesk_core::fanout::{Event, Topic};
+use livedesk_core::fanout::Topic;
 use livedesk_protocol::close;
 use livedesk_protocol::frames::{ClientFrame, Cursor, Resumed, ServerFrame, VisitorFrame};
 use livedesk_protocol::model::{Conversation, VisitorMessage};
@@ -29,6 +29,7 @@ use crate::chat;
 use crate::config::Rate;
 use crate::error::ApiError;
 use crate::events;
+use crate::hub::Shared;
 use crate::limits::Bucket;
 use crate::metrics::{metrics, KindLabel};
 use crate::state::SharedState;
@@ -71,11 +72,11 @@ fn error_frame(id: Option<String>, err: &ApiError) -> Utf8Bytes {
 pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let (sink, stream) = socket.split();
     let (out_tx, out_rx) = mpsc::channel::<Out>(64);
-    let (event_tx, event_rx) = mpsc::channel::<Event>(state.config.limits.ws_queue);
+    let (event_tx, event_rx) = mpsc::channel::<Shared>(state.config.limits.ws_queue);
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
     let (scope_tx, scope_rx) = tokio::sync::watch::channel(Scope::default());
-    let writer = tokio::spawn(write_loop(
+    let writer = write_loop(
         sink,
         out_rx,
         Live {
@@ -86,7 +87,8 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         state.shutdown.clone(),
         Duration::from_secs(state.config.limits.heartbeat_secs),
         writer_done.clone(),
-    ));
+    );
+    let writer = tokio::spawn(writer);
     let mut reader = Reader {
         state,
         out: out_tx,
@@ -183,11 +185,13 @@ impl Reader {
         &mut self,
         mut stream: SplitStream<WebSocket>,
         handshake: Handshake,
-        event_tx: mpsc::Sender<Event>,
+        event_tx: mpsc::Sender<Shared>,
         slow: CancellationToken,
         writer_done: &CancellationToken,
     ) -> Option<&'static str> {
-        let limits = self.state.config.limits.clone();
+        // An Arc clone, not a copy of the limits in this task's state.
+        let state = self.state.clone();
+        let limits = &state.config.limits;
         let hello_timeout = Duration::from_secs(limits.hello_timeout_secs);
         let idle_timeout = Duration::from_secs(limits.heartbeat_secs * 5 / 2);
 
@@ -243,22 +247,24 @@ impl Reader {
                 return None;
             }
         };
-        let caller = match self
-            .authenticate(token.or(handshake.credential), handshake.inbox_hint)
-            .await
-        {
-            Ok(c) => c,
-            Err(err) => {
-                let code = if err.code == ErrorCode::Unavailable {
-                    close::SERVICE_RESTART
-                } else {
-                    close::UNAUTHORIZED
-                };
-                self.send(Out::Frame(error_frame(id, &err))).await;
-                self.send(Out::Close(code, "not authenticated")).await;
-                return None;
-            }
-        };
+        // The calls of the hello and of each frame are boxed: they run once or briefly, and
+        // inline they would make every idle socket's task as large as the largest of them.
+        let caller =
+            match Box::pin(self.authenticate(token.or(handshake.credential), handshake.inbox_hint))
+                .await
+            {
+                Ok(c) => c,
+                Err(err) => {
+                    let code = if err.code == ErrorCode::Unavailable {
+                        close::SERVICE_RESTART
+                    } else {
+                        close::UNAUTHORIZED
+                    };
+                    self.send(Out::Frame(error_frame(id, &err))).await;
+                    self.send(Out::Close(code, "not authenticated")).await;
+                    return None;
+                }
+            };
         let (topic, kind) = match &caller {
             Caller::Agent { agent, .. } => (
                 Topic::Agents {
@@ -278,7 +284,7 @@ impl Reader {
             .get_or_create(&KindLabel { kind })
             .inc();
         tracing::debug!(ip = %self.ip, kind, "socket authenticated");
-        if let Err(err) = self.refresh_scope(&caller).await {
+        if let Err(err) = Box::pin(self.refresh_scope(&caller)).await {
             self.send(Out::Frame(error_frame(id, &err))).await;
             self.send(Out::Close(close::SERVICE_RESTART, "try again"))
                 .await;
@@ -294,18 +300,19 @@ impl Reader {
             Caller::Visitor(_) => None,
         };
         let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
-        let _presence = super::presence::Connected::new(&self.state, &caller).await;
+        let _presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
         self.messages = Some(Bucket::full(limits.messages));
-        let welcome: VisitorFrame = ServerFrame::Welcome {
+        // Encoded at once: a frame kept as a local would stay in the socket's task state.
+        let welcome = encode::<VisitorFrame>(&ServerFrame::Welcome {
             id: id.clone(),
             principal: caller.principal(),
             heartbeat_ms: limits.heartbeat_secs * 1000,
             max_frame_bytes: limits.max_frame_bytes,
-        };
+        });
         self.caller = Some(caller);
-        self.send(Out::Frame(encode(&welcome))).await;
+        self.send(Out::Frame(welcome)).await;
         for cursor in cursors.into_iter().take(200) {
-            if let Err(err) = self.replay(id.clone(), cursor).await {
+            if let Err(err) = Box::pin(self.replay(id.clone(), cursor)).await {
                 if let Flow::Close(code, why) = self.error(id.clone(), err).await {
                     self.send(Out::Close(code, why)).await;
                     return Some(kind);
@@ -322,7 +329,7 @@ impl Reader {
             let next = tokio::select! {
                 _ = writer_done.cancelled() => break,
                 _ = revalidate.tick() => {
-                    if let Flow::Close(code, why) = self.still_valid().await {
+                    if let Flow::Close(code, why) = Box::pin(self.still_valid()).await {
                         self.send(Out::Close(code, why)).await;
                         break;
                     }
@@ -337,13 +344,13 @@ impl Reader {
                 Err(_) => Flow::Close(1001, "heartbeat timeout"),
                 Ok(None) => break,
                 Ok(Some(Err(e))) => read_error(e),
-                Ok(Some(Ok(WsMessage::Text(text)))) => self.frame(&text).await,
+                Ok(Some(Ok(WsMessage::Text(text)))) => Box::pin(self.frame(&text)).await,
                 Ok(Some(Ok(WsMessage::Binary(_)))) => {
                     let err = ApiError::new(
                         ErrorCode::UnsupportedFrame,
                         "binary frames are not part of the protocol",
                     );
-                    self.error(None, err).await
+                    Box::pin(self.error(None, err)).await
                 }
                 Ok(Some(Ok(WsMessage::Close(_)))) => break,
                 Ok(Some(Ok(_))) => Flow::Continue,
@@ -679,12 +686,92 @@ fn read_error(e: axum::Error) -> Flow {
 
 /// Live events for the writer, and which inboxes' events it may write.
 struct Live {
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<Shared>,
     scope: tokio::sync::watch::Receiver<Scope>,
 }
 
+/// Frames written before one flush at most: what is queued goes out in as few `write`s as
+/// the buffer allows, and a long backlog still yields to the runtime now and then.
+const WRITE_BATCH: usize = 64;
+
+/// What the writer took from its queues.
+enum Next {
+    Reply(Option<Out>),
+    Event(Option<Shared>),
+}
+
+/// What writing one item did.
+enum Wrote {
+    Frame,
+    Nothing,
+    /// The socket is done: a queue closed or the close frame went out.
+    End,
+}
+
+/// The writer's state between items.
+struct Writer {
+    sink: SplitSink<WebSocket, WsMessage>,
+    live: bool,
+    seen: Seen,
+    scope: tokio::sync::watch::Receiver<Scope>,
+}
+
+impl Writer {
+    /// Queues one item in the socket's write buffer (written out at the next flush, or
+    /// sooner when the buffer fills).
+    async fn put(&mut self, next: Next) -> Result<Wrote, axum::Error> {
+        match next {
+            Next::Reply(None) | Next::Event(None) => Ok(Wrote::End),
+            Next::Reply(Some(Out::Frame(frame))) => self.feed(frame).await,
+            Next::Reply(Some(Out::Replay {
+                conversation_id,
+                seq,
+                frame,
+            })) => {
+                self.seen.first_time(conversation_id, seq);
+                self.feed(frame).await
+            }
+            Next::Reply(Some(Out::Live)) => {
+                self.live = true;
+                Ok(Wrote::Nothing)
+            }
+            Next::Reply(Some(Out::Close(code, why))) => {
+                close_with(&mut self.sink, code, why).await?;
+                Ok(Wrote::End)
+            }
+            Next::Event(Some(event)) => {
+                if let (Some(inbox), Some(allowed)) = (event.inbox_id, self.scope.borrow().as_ref())
+                {
+                    if !allowed.contains(&inbox) {
+                        return Ok(Wrote::Nothing);
+                    }
+                }
+                if let Some((conversation, seq)) = event.message_seq {
+                    if !self.seen.first_time(conversation, seq) {
+                        return Ok(Wrote::Nothing);
+                    }
+                }
+                let Ok(text) = Utf8Bytes::try_from(event.payload.clone()) else {
+                    return Ok(Wrote::Nothing);
+                };
+                let wrote = self.feed(text).await;
+                let m = metrics();
+                m.deliveries.inc();
+                m.delivery_latency
+                    .observe(event.committed_at.elapsed().as_secs_f64());
+                wrote
+            }
+        }
+    }
+
+    async fn feed(&mut self, frame: Utf8Bytes) -> Result<Wrote, axum::Error> {
+        self.sink.feed(WsMessage::Text(frame)).await?;
+        Ok(Wrote::Frame)
+    }
+}
+
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, WsMessage>,
+    sink: SplitSink<WebSocket, WsMessage>,
     mut replies: mpsc::Receiver<Out>,
     Live { mut events, scope }: Live,
     slow: CancellationToken,
@@ -693,66 +780,56 @@ async fn write_loop(
     done: CancellationToken,
 ) {
     let _done = done.drop_guard();
-    let mut live = false;
-    let mut seen = Seen::default();
+    let mut w = Writer {
+        sink,
+        live: false,
+        seen: Seen::default(),
+        scope,
+    };
     let mut ping = tokio::time::interval(heartbeat);
     ping.tick().await;
     loop {
-        let sent = tokio::select! {
+        let mut next = tokio::select! {
             biased;
             _ = shutdown.cancelled() => {
-                let _ = close_with(&mut sink, close::SERVICE_RESTART, "server restarting").await;
+                let _ = close_with(&mut w.sink, close::SERVICE_RESTART, "server restarting").await;
                 break;
             }
             _ = slow.cancelled() => {
                 metrics().slow_disconnects.inc();
-                let _ = close_with(&mut sink, close::SLOW_CONSUMER, "too slow; resume from your cursors").await;
+                let _ = close_with(&mut w.sink, close::SLOW_CONSUMER, "too slow; resume from your cursors").await;
                 break;
             }
-            out = replies.recv() => match out {
-                None => break,
-                Some(Out::Frame(frame)) => sink.send(WsMessage::Text(frame)).await,
-                Some(Out::Replay { conversation_id, seq, frame }) => {
-                    seen.first_time(conversation_id, seq);
-                    sink.send(WsMessage::Text(frame)).await
-                }
-                Some(Out::Live) => {
-                    live = true;
-                    Ok(())
-                }
-                Some(Out::Close(code, why)) => {
-                    let _ = close_with(&mut sink, code, why).await;
+            out = replies.recv() => Next::Reply(out),
+            event = events.recv(), if w.live => Next::Event(event),
+            _ = ping.tick() => {
+                if w.sink.send(WsMessage::Ping(Default::default())).await.is_err() {
                     break;
                 }
-            },
-            event = events.recv(), if live => match event {
-                None => break,
-                Some(event) => {
-                    if let (Some(inbox), Some(allowed)) = (event.inbox_id, scope.borrow().as_ref()) {
-                        if !allowed.contains(&inbox) {
-                            continue;
-                        }
-                    }
-                    if let Some((conversation, seq)) = event.message_seq {
-                        if !seen.first_time(conversation, seq) {
-                            continue;
-                        }
-                    }
-                    match Utf8Bytes::try_from(event.payload) {
-                        Ok(text) => {
-                            let r = sink.send(WsMessage::Text(text)).await;
-                            let m = metrics();
-                            m.deliveries.inc();
-                            m.delivery_latency.observe(event.committed_at.elapsed().as_secs_f64());
-                            r
-                        }
-                        Err(_) => Ok(()),
-                    }
-                }
-            },
-            _ = ping.tick() => sink.send(WsMessage::Ping(Default::default())).await,
+                continue;
+            }
         };
-        if sent.is_err() {
+        // Whatever else is already queued goes out with it, replies first, then one flush.
+        let mut frames = 0;
+        let end = loop {
+            match w.put(next).await {
+                Ok(Wrote::End) | Err(_) => break true,
+                Ok(Wrote::Frame) => frames += 1,
+                Ok(Wrote::Nothing) => {}
+            }
+            if frames >= WRITE_BATCH {
+                break false;
+            }
+            next = match replies.try_recv() {
+                Ok(out) => Next::Reply(Some(out)),
+                Err(_) if w.live => match events.try_recv() {
+                    Ok(event) => Next::Event(Some(event)),
+                    Err(_) => break false,
+                },
+                Err(_) => break false,
+            };
+        };
+        if w.sink.flush().await.is_err() || end {
             break;
         }
     }

@@ -31,8 +31,8 @@ impl Client {
         .encode(self.shared.body_bytes);
         match (self.shared.target.protocol, self.m.conversation) {
             (Protocol::Livedesk, Some(c)) => {
-                let client_msg_id = format!("{}-{}-{n}", self.shared.run_tag, self.m.index);
-                wire::send(&n.to_string(), c, &client_msg_id, &body)
+                let client_msg_id = client_msg_id(self.shared.run_ms, sent_ns, self.m.index, n);
+                wire::send(&n.to_string(), c, &client_msg_id.to_string(), &body)
             }
             _ => wire::raw_msg(&self.m.room_name, &body),
         }
@@ -85,11 +85,7 @@ impl Client {
                 false
             }
             Incoming::Ack { client_msg_id, seq } => {
-                let n = client_msg_id
-                    .rsplit('-')
-                    .next()
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
+                let n = number_of(&client_msg_id).unwrap_or(0);
                 self.acknowledge(n, seq, now)
             }
             Incoming::Error {
@@ -131,5 +127,59 @@ impl Client {
             self.out.ack_latencies.push(now.saturating_sub(sent_ns));
         }
         true
+    }
+}
+
+/// A message's `client_msg_id`: a UUIDv7 of the time it was first sent, as the widget and the
+/// console make theirs, so the server's duplicate index sees the id order real clients give
+/// it. The same for every resend of message `n` of sender `index`, and new in every run. The
+/// bits after the time hold the sender (24 bits, around the version and variant bits) and
+/// `n` (the last 40 bits), which [`number_of`] reads back from the ack.
+fn client_msg_id(run_ms: u64, sent_ns: u64, index: u32, n: u64) -> uuid::Uuid {
+    let [_, i2, i1, i0] = index.to_be_bytes();
+    let n = n.to_be_bytes();
+    let tail = [0, i2, 0, i1, i0, n[3], n[4], n[5], n[6], n[7]];
+    uuid::Builder::from_unix_timestamp_millis(run_ms + sent_ns / 1_000_000, &tail).into_uuid()
+}
+
+/// The message number inside a [`client_msg_id`].
+fn number_of(client_msg_id: &str) -> Option<u64> {
+    let id = uuid::Uuid::parse_str(client_msg_id).ok()?;
+    Some((id.as_u128() as u64) & ((1 << 40) - 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{client_msg_id, number_of};
+
+    #[test]
+    fn client_msg_ids_are_v7_stable_per_message_distinct_per_sender_and_run_and_time_ordered() {
+        let a = client_msg_id(1_700_000_000_000, 5_000_000, 3, 7);
+        assert_eq!(a.get_version_num(), 7);
+        assert_eq!(a, client_msg_id(1_700_000_000_000, 5_000_000, 3, 7));
+        assert_ne!(a, client_msg_id(1_700_000_000_000, 5_000_000, 4, 7));
+        assert_ne!(a, client_msg_id(1_700_000_000_000, 5_000_000, 3, 8));
+        assert_ne!(a, client_msg_id(1_700_000_060_000, 5_000_000, 3, 7));
+        // Later sends sort after earlier ones, as text too (the index compares the text).
+        let later = client_msg_id(1_700_000_000_000, 9_000_000, 0, 0);
+        assert!(later.to_string() > a.to_string());
+        // Senders stay apart through the version and variant bits.
+        for (i, j) in [(0, 1 << 14), (0, 1 << 15), (1 << 20, 0), (255, 256)] {
+            assert_ne!(client_msg_id(0, 0, i, 1), client_msg_id(0, 0, j, 1));
+        }
+    }
+
+    #[test]
+    fn the_message_number_comes_back_from_the_id() {
+        for (index, n) in [
+            (0, 0),
+            (3, 7),
+            (16_383, 123_456_789),
+            (50_000, (1 << 40) - 1),
+        ] {
+            let id = client_msg_id(1_700_000_000_000, 77_000_000, index, n).to_string();
+            assert_eq!(number_of(&id), Some(n));
+        }
+        assert_eq!(number_of("not-a-uuid"), None);
     }
 }
