@@ -87,6 +87,23 @@ pub struct NewMessageRecord {
     pub attachment: Option<Attachment>,
 }
 
+/// A conversation's `waiting_since` after a message by `author` of `kind` stored at `at`:
+/// a contact message starts the wait (unless one is already waiting), an agent's reply (a
+/// text, not a private note) ends it, anything else leaves it. Stores keep the column up to
+/// date with every append, so reading a conversation never scans its messages.
+pub fn waiting_after(
+    waiting_since: Option<i64>,
+    author: AuthorKind,
+    kind: MessageKind,
+    at: i64,
+) -> Option<i64> {
+    match (author, kind) {
+        (AuthorKind::Contact, _) => waiting_since.or(Some(at)),
+        (AuthorKind::Agent, MessageKind::Text) => None,
+        _ => waiting_since,
+    }
+}
+
 /// Inbox changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct InboxChanges {
@@ -297,4 +314,23 @@ pub trait Store: crate::directory::Directory + Send + Sync + 'static {
         limit: u32,
         audience: Audience,
     ) -> StoreResult<Vec<Message>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waiting_after;
+    use livedesk_protocol::model::{AuthorKind::*, MessageKind::*};
+
+    #[test]
+    fn a_contact_message_starts_the_wait_and_only_an_agent_text_ends_it() {
+        assert_eq!(waiting_after(None, Contact, Text, 10), Some(10));
+        // The oldest unanswered message counts.
+        assert_eq!(waiting_after(Some(10), Contact, Text, 20), Some(10));
+        assert_eq!(waiting_after(Some(10), Agent, Note, 30), Some(10));
+        assert_eq!(waiting_after(Some(10), System, Note, 30), Some(10));
+        assert_eq!(waiting_after(Some(10), Bot, Text, 30), Some(10));
+        assert_eq!(waiting_after(Some(10), Agent, Text, 40), None);
+        assert_eq!(waiting_after(None, Agent, Text, 40), None);
+        assert_eq!(waiting_after(None, System, Event, 50), None);
+    }
 }

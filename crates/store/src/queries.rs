@@ -11,11 +11,7 @@ pub const CONTACT_COLS: &str =
 pub const CONVERSATION_COLS: &str =
     "id, workspace_id, inbox_id, contact_id, status, assignee_id, team_id, priority, labels, \
      snoozed_until, queued_at, assigned_at, last_seq, agent_delivered, agent_read, \
-     contact_delivered, contact_read, created_at, updated_at, \
-     (SELECT MIN(w.created_at) FROM messages w WHERE w.conversation_id = conversations.id \
-      AND w.author_kind = 'contact' AND w.seq > COALESCE((SELECT MAX(r.seq) FROM messages r \
-      WHERE r.conversation_id = conversations.id AND r.author_kind = 'agent' AND r.kind = 'text'), 0)) \
-     AS waiting_since";
+     contact_delivered, contact_read, created_at, updated_at, waiting_since";
 pub const MESSAGE_COLS: &str =
     "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
      kind, body, attachment, created_at";
@@ -203,7 +199,7 @@ macro_rules! impl_store {
             // conversation are ordered here, so the duplicate check below is exact.
             let row = sqlx::query(
                 "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
-                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq",
+                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq, waiting_since",
             )
             .bind(now)
             .bind(new.conversation_id)
@@ -213,6 +209,16 @@ macro_rules! impl_store {
             .map_err(classify)?;
             let Some(row) = row else { return Err(StoreError::NotFound) };
             let seq: i64 = row.try_get(0).map_err(classify)?;
+            let waiting: Option<i64> = row.try_get(1).map_err(classify)?;
+            let waiting_after = livedesk_core::store::waiting_after(waiting, new.author.kind, new.kind, now);
+            if waiting_after != waiting {
+                sqlx::query("UPDATE conversations SET waiting_since = $1 WHERE id = $2")
+                    .bind(waiting_after)
+                    .bind(new.conversation_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+            }
             if let Some(message) = find_duplicate(&mut *tx, &new).await.map_err(classify)? {
                 tx.rollback().await.map_err(classify)?;
                 return Ok(Appended { message, duplicate: true });

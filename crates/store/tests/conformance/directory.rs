@@ -183,6 +183,25 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert!(c.waiting_since.is_some(), "a note is no answer");
+    // The wait is the oldest unanswered message's: a second one does not move it.
+    tick().await;
+    append(
+        &*store,
+        record(
+            &answered,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "a2b",
+            "anyone?",
+        ),
+    )
+    .await;
+    let again = store
+        .conversation(w.ws.id, answered.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.waiting_since, c.waiting_since);
     append(
         &*store,
         record(
@@ -200,6 +219,25 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(c.waiting_since, None);
+    // A new message after the answer waits again, from its own time.
+    tick().await;
+    let later = append(
+        &*store,
+        record(
+            &answered,
+            by_contact(&w.contact),
+            MessageKind::Text,
+            "a4",
+            "one more thing",
+        ),
+    )
+    .await;
+    let c = store
+        .conversation(w.ws.id, answered.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.waiting_since, Some(later.message.created_at));
 
     // Labels, priority, assignee, snooze.
     let changes = ConversationChanges {
