@@ -447,6 +447,45 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn committed_messages_reach_the_database_file_without_a_checkpoint_in_the_writer() {
+        let (dir, store) = open().await;
+        // 300 appends write far fewer WAL pages than the writer's own checkpoint waits for.
+        let threshold: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(&store.writer)
+            .await
+            .unwrap();
+        assert_eq!(threshold, 10_000);
+        let c = conversation(&store).await;
+        let contact = Some(c.contact_id);
+        for i in 0..300 {
+            store
+                .append_message(new(&c, contact, &format!("m{i}"), "hello"))
+                .await
+                .unwrap();
+        }
+        // The checkpointer runs every 250 ms; the database file alone (no WAL) then holds
+        // every message.
+        let copy = dir.path().join("copy.db");
+        let mut found = 0;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            std::fs::copy(dir.path().join("t.db"), &copy).unwrap();
+            let file = SqlitePool::connect(&format!("sqlite://{}?immutable=1", copy.display()))
+                .await
+                .unwrap();
+            found = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages")
+                .fetch_one(&file)
+                .await
+                .unwrap_or(0);
+            file.close().await;
+            if found == 300 {
+                break;
+            }
+        }
+        assert_eq!(found, 300);
+    }
+
+    #[tokio::test]
     async fn the_duplicate_check_seeks_the_dedupe_index_and_scans_nothing() {
         let (_dir, store) = open().await;
         let c = conversation(&store).await;
