@@ -127,10 +127,27 @@ if [ -z "${NO_PG:-}" ]; then
   [ -n "${PG_URL:-}" ] && bench_backend postgres "$state/pg-data" "$PG_URL"
 fi
 
+# Socket.IO through ../shared/bench's chatload.js, measured against our floor (which speaks
+# its `raw` protocol) so that the floor links the two load generators.
 if [ -n "${PEERS:-}" ]; then
-  sh ../shared/bench/setup.sh
-  (cd /tmp/peers/sio && P=$(/tmp/peers/start-peers.sh sio) && ./run-suite.sh socketio sio ws://127.0.0.1:3001 "$P" "$out/peers.jsonl"; kill "$P") || true
-  python3 /tmp/peers/sio/summarize.py "$out/peers.jsonl" > "$out/peers.md" || true
+  sh ../shared/bench/setup.sh || echo "note: ../shared/bench/setup.sh failed; using /tmp/peers/sio as it is" >&2
+  if [ -f /tmp/peers/sio/chatload.js ] && [ -d /tmp/peers/sio/node_modules/socket.io ]; then
+    start_floor
+    (cd /tmp/peers/sio && ./run-suite.sh floor raw "ws://127.0.0.1:$FLOOR_PORT/ws" "$SRV" "$out/peers.jsonl") > /dev/null || true
+    stop "$SRV"
+    (cd /tmp/peers/sio && P=$(/tmp/peers/start-peers.sh sio) && ./run-suite.sh socketio sio ws://127.0.0.1:3001 "$P" "$out/peers.jsonl" > /dev/null; kill "$P") || true
+    python3 - "$out/peers.jsonl" > "$out/peers.md" <<'PY' || true
+import json, sys
+print("| run | deliveries/s | p50 ms | p99 ms | loss % | CPU % | CPU µs/deliv | KiB/conn |")
+print("|---|---|---|---|---|---|---|---|")
+for line in open(sys.argv[1]):
+    d = json.loads(line); s = d["server"]; l = d["lat_ms"]
+    print(f"| {d['label']} | {d['delivered_per_s_in_window']} | {l['p50']} | {l['p99']} | {d['loss_pct']} "
+          f"| {s['cpu_pct_in_window']} | {s.get('cpu_ms_per_1k_deliveries')} | {s['rss_kib_per_conn']} |")
+PY
+  else
+    echo "note: no Socket.IO peer under /tmp/peers/sio; skipped" >&2
+  fi
 fi
 
 "$LG" report "$out"/*.json > "$out/summary.md"

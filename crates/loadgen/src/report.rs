@@ -249,6 +249,16 @@ mod tests {
     }
 
     #[test]
+    fn the_table_tells_unacknowledged_sends_from_lost_deliveries() {
+        let mut r = run("livedesk", 12.0);
+        assert!(table(&[r.clone()]).contains("| 0 | 0 |"));
+        r.unacked = 7;
+        assert!(table(&[r.clone()]).contains("| 0 (+7 unacked) | 0 |"));
+        r.verify.lost = 2;
+        assert!(table(&[r]).contains("| 2 (+7 unacked) | 0 |"));
+    }
+
+    #[test]
     fn checks_fail_on_loss_and_pass_when_clean() {
         let mut r = run("livedesk", 1.0);
         r.evaluate();

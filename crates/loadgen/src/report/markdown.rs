@@ -180,7 +180,7 @@ pub fn table(reports: &[Report]) -> String {
             l.p50_ms,
             l.p99_ms,
             l.max_ms,
-            r.verify.lost + r.unacked,
+            lost_cell(r),
             r.verify.duplicates,
             sv.map(|s| format!("{:.0}", s.cpu_pct_in_window))
                 .unwrap_or_else(|| "-".into()),
@@ -191,6 +191,15 @@ pub fn table(reports: &[Report]) -> String {
         );
     }
     s
+}
+
+/// Delivered-then-missing messages, and sends still unacknowledged when the run ended (an
+/// overloaded server: the client still holds them and would send them again), apart.
+fn lost_cell(r: &Report) -> String {
+    match r.unacked {
+        0 => r.verify.lost.to_string(),
+        n => format!("{} (+{n} unacked)", r.verify.lost),
+    }
 }
 
 fn other_column(r: &Report) -> String {
