@@ -138,6 +138,23 @@ on_both_backends!(
     memberships_and_teams_stay_in_their_workspace_on_postgres,
 );
 
+/// Appends a message to `c`; returns it and the conversation's `waiting_since` after it.
+async fn say(
+    store: &dyn Store,
+    c: &Conversation,
+    author: &Author,
+    kind: MessageKind,
+    client_msg_id: &str,
+) -> (Message, Option<i64>) {
+    let appended = append(store, record(c, author.clone(), kind, client_msg_id, "…")).await;
+    let now = store
+        .conversation(c.workspace_id, c.id)
+        .await
+        .unwrap()
+        .unwrap();
+    (appended.message, now.waiting_since)
+}
+
 async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
     let w = world(&*store).await;
     let other = workspace(&*store, "Other").await;
@@ -155,89 +172,21 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
     )
     .await;
     tick().await;
-    append(
-        &*store,
-        record(
-            &answered,
-            by_contact(&w.contact),
-            MessageKind::Text,
-            "a1",
-            "hi",
-        ),
-    )
-    .await;
-    append(
-        &*store,
-        record(
-            &answered,
-            by_agent(&w.agent),
-            MessageKind::Note,
-            "a2",
-            "note",
-        ),
-    )
-    .await;
-    let c = store
-        .conversation(w.ws.id, answered.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(c.waiting_since.is_some(), "a note is no answer");
+    let (by_visitor, by_alex) = (by_contact(&w.contact), by_agent(&w.agent));
+    let (_, first) = say(&*store, &answered, &by_visitor, MessageKind::Text, "a1").await;
+    assert!(first.is_some());
+    let (_, after_note) = say(&*store, &answered, &by_alex, MessageKind::Note, "a2").await;
+    assert_eq!(after_note, first, "a note is no answer");
     // The wait is the oldest unanswered message's: a second one does not move it.
     tick().await;
-    append(
-        &*store,
-        record(
-            &answered,
-            by_contact(&w.contact),
-            MessageKind::Text,
-            "a2b",
-            "anyone?",
-        ),
-    )
-    .await;
-    let again = store
-        .conversation(w.ws.id, answered.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(again.waiting_since, c.waiting_since);
-    append(
-        &*store,
-        record(
-            &answered,
-            by_agent(&w.agent),
-            MessageKind::Text,
-            "a3",
-            "hello!",
-        ),
-    )
-    .await;
-    let c = store
-        .conversation(w.ws.id, answered.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.waiting_since, None);
+    let (_, again) = say(&*store, &answered, &by_visitor, MessageKind::Text, "a2b").await;
+    assert_eq!(again, first);
+    let (_, answered_now) = say(&*store, &answered, &by_alex, MessageKind::Text, "a3").await;
+    assert_eq!(answered_now, None);
     // A new message after the answer waits again, from its own time.
     tick().await;
-    let later = append(
-        &*store,
-        record(
-            &answered,
-            by_contact(&w.contact),
-            MessageKind::Text,
-            "a4",
-            "one more thing",
-        ),
-    )
-    .await;
-    let c = store
-        .conversation(w.ws.id, answered.id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.waiting_since, Some(later.message.created_at));
+    let (later, waits) = say(&*store, &answered, &by_visitor, MessageKind::Text, "a4").await;
+    assert_eq!(waits, Some(later.created_at));
 
     // Labels, priority, assignee, snooze.
     let changes = ConversationChanges {
