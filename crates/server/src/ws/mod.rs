@@ -68,9 +68,7 @@ pub async fn upgrade(
     ws.max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .read_buffer_size(4 * 1024)
-        // Frames queued together are written together: the writer feeds what is queued and
-        // flushes once, and the buffer writes out early when it holds 4 KiB.
-        .write_buffer_size(4 * 1024)
+        .write_buffer_size(0)
         .max_write_buffer_size(limits.max_frame_bytes * 4)
         .on_upgrade(move |socket| {
             let tasks = state.tasks.clone();
