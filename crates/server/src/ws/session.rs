@@ -724,14 +724,14 @@ impl Writer {
     async fn put(&mut self, next: Next) -> Result<Wrote, axum::Error> {
         match next {
             Next::Reply(None) | Next::Event(None) => Ok(Wrote::End),
-            Next::Reply(Some(Out::Frame(frame))) => self.feed(frame).await,
+            Next::Reply(Some(Out::Frame(frame))) => self.write(frame).await,
             Next::Reply(Some(Out::Replay {
                 conversation_id,
                 seq,
                 frame,
             })) => {
                 self.seen.first_time(conversation_id, seq);
-                self.feed(frame).await
+                self.write(frame).await
             }
             Next::Reply(Some(Out::Live)) => {
                 self.live = true;
@@ -756,7 +756,7 @@ impl Writer {
                 let Ok(text) = Utf8Bytes::try_from(event.payload.clone()) else {
                     return Ok(Wrote::Nothing);
                 };
-                let wrote = self.feed(text).await;
+                let wrote = self.write(text).await;
                 let m = metrics();
                 m.deliveries.inc();
                 m.delivery_latency
@@ -766,7 +766,7 @@ impl Writer {
         }
     }
 
-    async fn feed(&mut self, frame: Utf8Bytes) -> Result<Wrote, axum::Error> {
+    async fn write(&mut self, frame: Utf8Bytes) -> Result<Wrote, axum::Error> {
         self.sink.send(WsMessage::Text(frame)).await?;
         Ok(Wrote::Frame)
     }
@@ -831,7 +831,7 @@ async fn write_loop(
                 Err(_) => break false,
             };
         };
-        if w.sink.flush().await.is_err() || end {
+        if end {
             break;
         }
     }
