@@ -7,7 +7,7 @@
 #   PG_URL=...     also run on PostgreSQL (a database the bench may fill); by default a local
 #                  server answering pg_isready on 127.0.0.1:5432 is used when there is one
 #   NO_PG=1        skip PostgreSQL
-#   PEERS=1        also run the Socket.IO peer with ../shared/bench (setup.sh, run-suite.sh)
+#   PEERS=1        also run the peers of ../shared/bench (Socket.IO, ejabberd, Prosody; setup.sh, run-suite.sh)
 #   FRESH=1        make the fixtures again (they are cached under target/bench/state)
 #   IDLE_MAX=N     the large idle hold (default 50000 sockets; cut to the open-file limit)
 #   LD_BIN=PATH    use this livedesk binary instead of building one
@@ -136,6 +136,15 @@ if [ -n "${PEERS:-}" ]; then
     (cd /tmp/peers/sio && ./run-suite.sh floor raw "ws://127.0.0.1:$FLOOR_PORT/ws" "$SRV" "$out/peers.jsonl") > /dev/null || true
     stop "$SRV"
     (cd /tmp/peers/sio && P=$(/tmp/peers/start-peers.sh sio) && ./run-suite.sh socketio sio ws://127.0.0.1:3001 "$P" "$out/peers.jsonl" > /dev/null; kill "$P") || true
+    # The XMPP servers, MUC over WebSocket (their rooms-of-100 shape is the one that fits).
+    if command -v ejabberdctl > /dev/null; then
+      (cd /tmp/peers/sio && P=$(/tmp/peers/start-peers.sh ejabberd) && ./run-suite.sh ejabberd xmpp ws://127.0.0.1:5281/ws "$P" "$out/peers.jsonl" > /dev/null; kill "$P") || true
+      sleep 3; pkill -u ejabberd 2>/dev/null || true
+    fi
+    if command -v prosody > /dev/null; then
+      (cd /tmp/peers/sio && P=$(/tmp/peers/start-peers.sh prosody) && ./run-suite.sh prosody xmpp ws://127.0.0.1:5280/xmpp-websocket "$P" "$out/peers.jsonl" > /dev/null; kill "$P") || true
+      sleep 3; pkill -u prosody 2>/dev/null || true
+    fi
     python3 - "$out/peers.jsonl" > "$out/peers.md" <<'PY' || true
 import json, sys
 print("| run | deliveries/s | p50 ms | p99 ms | loss % | CPU % | CPU µs/deliv | KiB/conn |")

@@ -40,7 +40,9 @@ pub struct Handshake {
     pub ip: IpAddr,
 }
 
-/// What the reader hands the writer.
+/// What the reader hands the writer, boxed in its queue: a tokio channel allocates its first
+/// block of 32 slots up front, and 32 slots of this enum (64 bytes) were 2 KiB of every idle
+/// socket; 32 boxes are 256 bytes.
 enum Out {
     Frame(Utf8Bytes),
     /// A replayed message: marks its seq as written.
@@ -71,7 +73,7 @@ fn error_frame(id: Option<String>, err: &ApiError) -> Utf8Bytes {
 
 pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let (sink, stream) = socket.split();
-    let (out_tx, out_rx) = mpsc::channel::<Out>(64);
+    let (out_tx, out_rx) = mpsc::channel::<Box<Out>>(64);
     let (event_tx, event_rx) = mpsc::channel::<Shared>(state.config.limits.ws_queue);
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
@@ -130,7 +132,7 @@ const ABUSE_RATE: Rate = Rate {
 
 struct Reader {
     state: SharedState,
-    out: mpsc::Sender<Out>,
+    out: mpsc::Sender<Box<Out>>,
     caller: Option<Caller>,
     /// Conversations this socket may use; ownership never changes, so caching is safe.
     conversations: HashMap<Uuid, Conversation>,
@@ -148,6 +150,23 @@ struct Reader {
 /// and visitors, whose topic is their own).
 type Scope = Option<Arc<HashSet<Uuid>>>;
 
+/// How the hello went.
+enum Hello {
+    /// The socket is done; it was never counted as connected.
+    Failed,
+    /// Counted as connected (authenticated), then closed before it went live.
+    Closed(&'static str),
+    /// Authenticated and live.
+    Ready(&'static str, Guards),
+}
+
+/// What an authenticated socket holds until it closes: its subscriptions and its presence.
+struct Guards {
+    _personal: Option<crate::hub::Subscription>,
+    _subscription: crate::hub::Subscription,
+    _presence: super::presence::Connected,
+}
+
 /// How a frame went: keep reading, or close.
 enum Flow {
     Continue,
@@ -156,7 +175,7 @@ enum Flow {
 
 impl Reader {
     async fn send(&self, out: Out) {
-        let _ = self.out.send(out).await;
+        let _ = self.out.send(Box::new(out)).await;
     }
 
     async fn error(&mut self, id: Option<String>, err: ApiError) -> Flow {
@@ -189,32 +208,50 @@ impl Reader {
         slow: CancellationToken,
         writer_done: &CancellationToken,
     ) -> Option<&'static str> {
-        // An Arc clone, not a copy of the limits in this task's state.
+        // Boxed: the hello runs once, and its state would otherwise stay in every idle
+        // socket's task as long as the socket lives.
+        let hello = Box::pin(self.hello(&mut stream, handshake, event_tx, slow, writer_done));
+        let (kind, _guards) = match hello.await {
+            Hello::Failed => return None,
+            Hello::Closed(kind) => return Some(kind),
+            Hello::Ready(kind, guards) => (kind, guards),
+        };
+        self.serve(&mut stream, writer_done).await;
+        Some(kind)
+    }
+
+    /// Phase 1: the hello, its authentication, the subscriptions and the replay.
+    async fn hello(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        handshake: Handshake,
+        event_tx: mpsc::Sender<Shared>,
+        slow: CancellationToken,
+        writer_done: &CancellationToken,
+    ) -> Hello {
         let state = self.state.clone();
         let limits = &state.config.limits;
         let hello_timeout = Duration::from_secs(limits.hello_timeout_secs);
-        let idle_timeout = Duration::from_secs(limits.heartbeat_secs * 5 / 2);
 
-        // Phase 1: the hello.
         // Control frames (ping/pong) may come first; the first data frame must be hello.
         let deadline = tokio::time::Instant::now() + hello_timeout;
         let text = loop {
             let next = tokio::select! {
-                _ = writer_done.cancelled() => return None,
+                _ = writer_done.cancelled() => return Hello::Failed,
                 r = tokio::time::timeout_at(deadline, stream.next()) => r,
             };
             match next {
                 Err(_) => {
                     self.send(Out::Close(close::HELLO_TIMEOUT, "no hello in time"))
                         .await;
-                    return None;
+                    return Hello::Failed;
                 }
-                Ok(None) | Ok(Some(Ok(WsMessage::Close(_)))) => return None,
+                Ok(None) | Ok(Some(Ok(WsMessage::Close(_)))) => return Hello::Failed,
                 Ok(Some(Err(e))) => {
                     if let Flow::Close(code, why) = read_error(e) {
                         self.send(Out::Close(code, why)).await;
                     }
-                    return None;
+                    return Hello::Failed;
                 }
                 Ok(Some(Ok(WsMessage::Text(t)))) => break t,
                 Ok(Some(Ok(WsMessage::Binary(_)))) => {
@@ -225,7 +262,7 @@ impl Reader {
                     self.send(Out::Frame(error_frame(None, &err))).await;
                     self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
                         .await;
-                    return None;
+                    return Hello::Failed;
                 }
                 Ok(Some(Ok(_))) => continue,
             }
@@ -238,17 +275,15 @@ impl Reader {
                     .await;
                 self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
                     .await;
-                return None;
+                return Hello::Failed;
             }
             Err((id, err)) => {
                 self.send(Out::Frame(error_frame(id, &err))).await;
                 self.send(Out::Close(close::UNAUTHORIZED, "hello required"))
                     .await;
-                return None;
+                return Hello::Failed;
             }
         };
-        // The calls of the hello and of each frame are boxed: they run once or briefly, and
-        // inline they would make every idle socket's task as large as the largest of them.
         let caller =
             match Box::pin(self.authenticate(token.or(handshake.credential), handshake.inbox_hint))
                 .await
@@ -262,7 +297,7 @@ impl Reader {
                     };
                     self.send(Out::Frame(error_frame(id, &err))).await;
                     self.send(Out::Close(code, "not authenticated")).await;
-                    return None;
+                    return Hello::Failed;
                 }
             };
         let (topic, kind) = match &caller {
@@ -288,10 +323,10 @@ impl Reader {
             self.send(Out::Frame(error_frame(id, &err))).await;
             self.send(Out::Close(close::SERVICE_RESTART, "try again"))
                 .await;
-            return None;
+            return Hello::Closed(kind);
         }
         // Subscribe before reading the replay, so nothing committed in between is missed.
-        let _personal = match &caller {
+        let personal = match &caller {
             Caller::Agent { agent, .. } => Some(self.state.hub.subscribe(
                 Topic::Agent { agent_id: agent.id },
                 event_tx.clone(),
@@ -299,8 +334,8 @@ impl Reader {
             )),
             Caller::Visitor(_) => None,
         };
-        let _subscription = self.state.hub.subscribe(topic, event_tx, slow);
-        let _presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
+        let subscription = self.state.hub.subscribe(topic, event_tx, slow);
+        let presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
         self.messages = Some(Bucket::full(limits.messages));
         // Encoded at once: a frame kept as a local would stay in the socket's task state.
         let welcome = encode::<VisitorFrame>(&ServerFrame::Welcome {
@@ -315,14 +350,31 @@ impl Reader {
             if let Err(err) = Box::pin(self.replay(id.clone(), cursor)).await {
                 if let Flow::Close(code, why) = self.error(id.clone(), err).await {
                     self.send(Out::Close(code, why)).await;
-                    return Some(kind);
+                    return Hello::Closed(kind);
                 }
             }
         }
         self.send(Out::Live).await;
+        Hello::Ready(
+            kind,
+            Guards {
+                _personal: personal,
+                _subscription: subscription,
+                _presence: presence,
+            },
+        )
+    }
 
-        // Phase 2: frames until the end.
-        let mut revalidate = tokio::time::interval(Duration::from_secs(limits.heartbeat_secs));
+    /// Phase 2: frames until the end. Every idle socket's task waits in here: what it holds
+    /// across its awaits is what an idle socket costs, so the calls it makes are boxed.
+    async fn serve(
+        &mut self,
+        stream: &mut SplitStream<WebSocket>,
+        writer_done: &CancellationToken,
+    ) {
+        let heartbeat_secs = self.state.config.limits.heartbeat_secs;
+        let idle_timeout = Duration::from_secs(heartbeat_secs * 5 / 2);
+        let mut revalidate = tokio::time::interval(Duration::from_secs(heartbeat_secs));
         revalidate.tick().await;
         let mut last_heard = tokio::time::Instant::now();
         loop {
@@ -360,7 +412,6 @@ impl Reader {
                 break;
             }
         }
-        Some(kind)
     }
 
     async fn authenticate(
@@ -699,7 +750,7 @@ const WRITE_BATCH: usize = 64;
 
 /// What the writer took from its queues.
 enum Next {
-    Reply(Option<Out>),
+    Reply(Option<Box<Out>>),
     Event(Option<Shared>),
 }
 
@@ -724,23 +775,25 @@ impl Writer {
     async fn put(&mut self, next: Next) -> Result<Wrote, axum::Error> {
         match next {
             Next::Reply(None) | Next::Event(None) => Ok(Wrote::End),
-            Next::Reply(Some(Out::Frame(frame))) => self.write(frame).await,
-            Next::Reply(Some(Out::Replay {
-                conversation_id,
-                seq,
-                frame,
-            })) => {
-                self.seen.first_time(conversation_id, seq);
-                self.write(frame).await
-            }
-            Next::Reply(Some(Out::Live)) => {
-                self.live = true;
-                Ok(Wrote::Nothing)
-            }
-            Next::Reply(Some(Out::Close(code, why))) => {
-                close_with(&mut self.sink, code, why).await?;
-                Ok(Wrote::End)
-            }
+            Next::Reply(Some(out)) => match *out {
+                Out::Frame(frame) => self.write(frame).await,
+                Out::Replay {
+                    conversation_id,
+                    seq,
+                    frame,
+                } => {
+                    self.seen.first_time(conversation_id, seq);
+                    self.write(frame).await
+                }
+                Out::Live => {
+                    self.live = true;
+                    Ok(Wrote::Nothing)
+                }
+                Out::Close(code, why) => {
+                    close_with(&mut self.sink, code, why).await?;
+                    Ok(Wrote::End)
+                }
+            },
             Next::Event(Some(event)) => {
                 if let (Some(inbox), Some(allowed)) = (event.inbox_id, self.scope.borrow().as_ref())
                 {
@@ -774,7 +827,7 @@ impl Writer {
 
 async fn write_loop(
     sink: SplitSink<WebSocket, WsMessage>,
-    mut replies: mpsc::Receiver<Out>,
+    mut replies: mpsc::Receiver<Box<Out>>,
     Live { mut events, scope }: Live,
     slow: CancellationToken,
     shutdown: CancellationToken,
