@@ -8,6 +8,7 @@
 #                  server answering pg_isready on 127.0.0.1:5432 is used when there is one
 #   NO_PG=1        skip PostgreSQL
 #   PEERS=1        also run the peers of ../shared/bench (Socket.IO, ejabberd, Prosody; setup.sh, run-suite.sh)
+#   PEERS_ONLY=1   run only those peers (and our floor in their protocol), into OUT_DIR
 #   FRESH=1        make the fixtures again (they are cached under target/bench/state)
 #   IDLE_MAX=N     the large idle hold (default 50000 sockets; cut to the open-file limit)
 #   LD_BIN=PATH    use this livedesk binary instead of building one
@@ -17,6 +18,7 @@ cd "$root"
 out=${1:-$root/target/bench/$(date +%Y%m%d-%H%M%S)}
 state=$root/target/bench/state${QUICK:+-quick}
 mkdir -p "$out" "$state"
+out=$(cd "$out" && pwd)  # absolute: the peers' scripts run from their own directory
 [ -n "${FRESH:-}" ] && rm -rf "$state" && mkdir -p "$state"
 
 if [ -n "${LD_BIN:-}" ]; then
@@ -83,6 +85,7 @@ fixture() {
 }
 fl() { echo --target floor --url "ws://127.0.0.1:$FLOOR_PORT/ws"; }
 
+if [ -z "${PEERS_ONLY:-}" ]; then
 # ---- floor
 start_floor
 run floor-fanout $(fl) --scenario fanout --rooms "$ROOMS" --room-size "$SIZE" --rate "$RATE" --duration "$DUR" --warmup "$WARM" --server-pid "$SRV"
@@ -127,9 +130,11 @@ if [ -z "${NO_PG:-}" ]; then
   [ -n "${PG_URL:-}" ] && bench_backend postgres "$state/pg-data" "$PG_URL"
 fi
 
+fi
+
 # Socket.IO through ../shared/bench's chatload.js, measured against our floor (which speaks
 # its `raw` protocol) so that the floor links the two load generators.
-if [ -n "${PEERS:-}" ]; then
+if [ -n "${PEERS:-}${PEERS_ONLY:-}" ]; then
   sh ../shared/bench/setup.sh || echo "note: ../shared/bench/setup.sh failed; using /tmp/peers/sio as it is" >&2
   if [ -f /tmp/peers/sio/chatload.js ] && [ -d /tmp/peers/sio/node_modules/socket.io ]; then
     start_floor
