@@ -3,7 +3,8 @@
 // its place in line; when an agent resolves, the third is theirs at once and the place line
 // goes; a supervisor's Queue view follows along. A transfer to an agent at capacity is refused
 // for an agent (with a clear message) and goes through for a supervisor. Routing settings
-// saved in the console (inbox and team) come back from the API.
+// saved in the console (inbox and team) come back from the API, and a settings form being
+// edited keeps its edits when another change reaches the console.
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -190,5 +191,38 @@ test('routing settings saved in the console come back from the API (inbox and te
   await page.locator(`select[data-team-policy="${team.id}"]`).selectOption('');
   await page.locator(`form[data-team="${team.id}"]`).getByRole('button', { name: 'Save' }).click();
   await until(async () => (await policyOf()) === null, { what: 'the team follows the inbox again' });
+  assert.deepEqual(appErrors(env), []);
+});
+
+test('a settings form being edited keeps its edits when another change reaches the console', async () => {
+  const team = await env.api('POST', '/api/v1/teams', { body: { name: 'Returns', member_ids: [] } });
+  // Records, after the console has handled them, the agent updates its socket receives.
+  const init = () => {
+    const Native = window.WebSocket;
+    /** @type {any} */ (window).heard = [];
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('message', (e) => {
+          if (typeof e.data === 'string' && e.data.includes('"agent.updated"')) setTimeout(() => /** @type {any} */ (window).heard.push(e.data), 0);
+        });
+      }
+    };
+  };
+  const { page } = await consoleLogin(env, 'admin@example.com', { path: '/app/settings/teams', init });
+  const sel = page.locator(`select[data-team-policy="${team.id}"]`);
+  await sel.waitFor();
+  await sel.selectOption('round_robin');
+  await page.locator('#settings').click({ position: { x: 2, y: 2 } }); // focus leaves the select
+  // Another admin changes an agent: the console hears it while the form is unsaved.
+  await env.api('PATCH', `/api/v1/agents/${bo.id}`, { body: { capacity: 7 } });
+  await until(() => page.evaluate((id) => /** @type {any} */ (window).heard.some((f) => f.includes(id) && f.includes('"capacity":7')), bo.id), { what: 'the change reached the console' });
+  assert.equal(await sel.inputValue(), 'round_robin', 'the unsaved choice is still shown');
+  await page.locator(`form[data-team="${team.id}"]`).getByRole('button', { name: 'Save' }).click();
+  const policyOf = async () => (await env.api('GET', '/api/v1/teams')).teams.find((t) => t.id === team.id).policy;
+  await until(async () => (await policyOf()) === 'round_robin', { what: 'the edit saved' });
+  // After the save the form shows what is stored.
+  await until(async () => (await page.locator(`select[data-team-policy="${team.id}"]`).inputValue()) === 'round_robin', { what: 'shown after saving' });
+  await env.api('PATCH', `/api/v1/agents/${bo.id}`, { body: { capacity: 1 } });
   assert.deepEqual(appErrors(env), []);
 });

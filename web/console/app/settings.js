@@ -30,13 +30,27 @@ export function mountSettings(page, store, desk) {
   ]).filter((x) => x[2]);
   for (const [key, text] of sections) side.append(h('a', { href: '/app/settings/' + key, 'data-section': key, class: 'c-view-item', text }));
   let shown = '';
+  // A form being edited is not rebuilt under its editor when data changes (another admin's
+  // save, or the refresh after an earlier save of this form arriving late, which would put
+  // the stored values back and make the next Save send them): edits hold from the first
+  // change until a button is pressed (Save, Delete, …: what it does should show) or a form
+  // is submitted, or the section is left.
+  let edited = false;
+  const edit = () => { edited = true; };
+  const act = () => { edited = false; };
+  body.addEventListener('input', edit);
+  body.addEventListener('change', edit);
+  body.addEventListener('submit', act, true);
+  body.addEventListener('click', (e) => { if (e.target instanceof Element && e.target.closest('button')) act(); }, true);
   const off = store.watch(['route', 'inboxes', 'agents', 'teams', 'canned', 'labels'], (s) => {
     const sec = sections.some((x) => x[0] === s.route.section) ? /** @type {string} */ (s.route.section) : 'account';
     const key = sec + '|' + (s.route.id || '');
     // Rebuild on data changes only when nothing is being edited.
     const act = document.activeElement;
-    if (key === shown && act && body.contains(act) && /^(INPUT|TEXTAREA|SELECT)$/.test(act.tagName) && /** @type {HTMLInputElement} */ (act).type !== 'checkbox') return;
+    const typing = act && body.contains(act) && /^(INPUT|TEXTAREA|SELECT)$/.test(act.tagName) && /** @type {HTMLInputElement} */ (act).type !== 'checkbox';
+    if (key === shown && (edited || typing)) return;
     shown = key;
+    edited = false;
     for (const a of side.querySelectorAll('a')) a.toggleAttribute('aria-current', a.dataset.section === sec);
     clear(body);
     const build = { account, notifications, inboxes, agents, teams, canned, labels }[sec];

@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
@@ -40,9 +40,14 @@ pub struct Handshake {
     pub ip: IpAddr,
 }
 
-/// What the reader hands the writer, boxed in its queue: a tokio channel allocates its first
-/// block of 32 slots up front, and 32 slots of this enum (64 bytes) were 2 KiB of every idle
-/// socket; 32 boxes are 256 bytes.
+/// Replies the reader may queue ahead of the writer before it waits.
+const REPLY_QUEUE: usize = 64;
+
+/// What the reader hands the writer. Its queue is a `futures` channel, which allocates per
+/// queued item: a tokio channel allocates 32 slots up front (32 of this 64-byte enum were
+/// 2 KiB of every idle socket) beside a 512-byte cache-padded state; replies are one per
+/// frame the client sends, so the allocation per item costs nothing that shows, and the
+/// hot path, the live events, keeps tokio's channel.
 enum Out {
     Frame(Utf8Bytes),
     /// A replayed message: marks its seq as written.
@@ -73,17 +78,17 @@ fn error_frame(id: Option<String>, err: &ApiError) -> Utf8Bytes {
 
 pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let (sink, stream) = socket.split();
-    let (out_tx, out_rx) = mpsc::channel::<Box<Out>>(64);
+    let (out_tx, out_rx) = futures_channel::mpsc::channel::<Out>(REPLY_QUEUE);
     let (event_tx, event_rx) = mpsc::channel::<Shared>(state.config.limits.ws_queue);
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
-    let (scope_tx, scope_rx) = tokio::sync::watch::channel(Scope::default());
+    let scope = SharedScope::default();
     let writer = write_loop(
         sink,
         out_rx,
         Live {
             events: event_rx,
-            scope: scope_rx,
+            scope: Arc::clone(&scope),
         },
         slow.clone(),
         state.shutdown.clone(),
@@ -100,7 +105,7 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         abuse: Bucket::full(ABUSE_RATE),
         chatter: Bucket::full(CHATTER_RATE),
         ip: handshake.ip,
-        scope: scope_tx,
+        scope,
     };
     let kind = reader
         .run(stream, handshake, event_tx, slow, &writer_done)
@@ -132,7 +137,7 @@ const ABUSE_RATE: Rate = Rate {
 
 struct Reader {
     state: SharedState,
-    out: mpsc::Sender<Box<Out>>,
+    out: futures_channel::mpsc::Sender<Out>,
     caller: Option<Caller>,
     /// Conversations this socket may use; ownership never changes, so caching is safe.
     conversations: HashMap<Uuid, Conversation>,
@@ -143,12 +148,17 @@ struct Reader {
     /// The client's address, for the log.
     ip: IpAddr,
     /// Which inboxes' events this socket may carry; read by the writer.
-    scope: tokio::sync::watch::Sender<Scope>,
+    scope: SharedScope,
 }
 
 /// The inboxes whose events an agent socket carries: `None` for all (admins, supervisors,
 /// and visitors, whose topic is their own).
 type Scope = Option<Arc<HashSet<Uuid>>>;
+
+/// The scope, written by the reader and read by the writer for each event. A lock rather
+/// than a `watch` channel: nobody waits for a change, and a watch channel's shared state
+/// (with its eight notifiers) was about 0.5 KB of every idle socket.
+type SharedScope = Arc<RwLock<Scope>>;
 
 /// How the hello went.
 enum Hello {
@@ -174,8 +184,8 @@ enum Flow {
 }
 
 impl Reader {
-    async fn send(&self, out: Out) {
-        let _ = self.out.send(Box::new(out)).await;
+    async fn send(&mut self, out: Out) {
+        let _ = self.out.send(out).await;
     }
 
     async fn error(&mut self, id: Option<String>, err: ApiError) -> Flow {
@@ -438,9 +448,14 @@ impl Reader {
         let scope: Scope = chat::inbox_scope(&self.state, agent)
             .await?
             .map(|ids| Arc::new(ids.into_iter().collect()));
-        if *self.scope.borrow() != scope {
+        let changed = {
+            let mut current = self.scope.write().unwrap_or_else(PoisonError::into_inner);
+            let changed = *current != scope;
+            *current = scope;
+            changed
+        };
+        if changed {
             self.conversations.clear();
-            self.scope.send_replace(scope);
         }
         Ok(())
     }
@@ -738,7 +753,7 @@ fn read_error(e: axum::Error) -> Flow {
 /// Live events for the writer, and which inboxes' events it may write.
 struct Live {
     events: mpsc::Receiver<Shared>,
-    scope: tokio::sync::watch::Receiver<Scope>,
+    scope: SharedScope,
 }
 
 /// Frames written from one wake-up at most, so a long backlog still yields to the runtime.
@@ -750,7 +765,7 @@ const WRITE_BATCH: usize = 64;
 
 /// What the writer took from its queues.
 enum Next {
-    Reply(Option<Box<Out>>),
+    Reply(Option<Out>),
     Event(Option<Shared>),
 }
 
@@ -767,7 +782,7 @@ struct Writer {
     sink: SplitSink<WebSocket, WsMessage>,
     live: bool,
     seen: Seen,
-    scope: tokio::sync::watch::Receiver<Scope>,
+    scope: SharedScope,
 }
 
 impl Writer {
@@ -775,7 +790,7 @@ impl Writer {
     async fn put(&mut self, next: Next) -> Result<Wrote, axum::Error> {
         match next {
             Next::Reply(None) | Next::Event(None) => Ok(Wrote::End),
-            Next::Reply(Some(out)) => match *out {
+            Next::Reply(Some(out)) => match out {
                 Out::Frame(frame) => self.write(frame).await,
                 Out::Replay {
                     conversation_id,
@@ -795,9 +810,12 @@ impl Writer {
                 }
             },
             Next::Event(Some(event)) => {
-                if let (Some(inbox), Some(allowed)) = (event.inbox_id, self.scope.borrow().as_ref())
-                {
-                    if !allowed.contains(&inbox) {
+                if let Some(inbox) = event.inbox_id {
+                    let scope = self.scope.read().unwrap_or_else(PoisonError::into_inner);
+                    if scope
+                        .as_ref()
+                        .is_some_and(|allowed| !allowed.contains(&inbox))
+                    {
                         return Ok(Wrote::Nothing);
                     }
                 }
@@ -827,7 +845,7 @@ impl Writer {
 
 async fn write_loop(
     sink: SplitSink<WebSocket, WsMessage>,
-    mut replies: mpsc::Receiver<Box<Out>>,
+    mut replies: futures_channel::mpsc::Receiver<Out>,
     Live { mut events, scope }: Live,
     slow: CancellationToken,
     shutdown: CancellationToken,
@@ -855,7 +873,7 @@ async fn write_loop(
                 let _ = close_with(&mut w.sink, close::SLOW_CONSUMER, "too slow; resume from your cursors").await;
                 break;
             }
-            out = replies.recv() => Next::Reply(out),
+            out = replies.next() => Next::Reply(out),
             event = events.recv(), if w.live => Next::Event(event),
             _ = ping.tick() => {
                 if w.sink.send(WsMessage::Ping(Default::default())).await.is_err() {
@@ -877,6 +895,7 @@ async fn write_loop(
             }
             next = match replies.try_recv() {
                 Ok(out) => Next::Reply(Some(out)),
+                Err(futures_channel::mpsc::TryRecvError::Closed) => Next::Reply(None),
                 Err(_) if w.live => match events.try_recv() {
                     Ok(event) => Next::Event(Some(event)),
                     Err(_) => break false,
