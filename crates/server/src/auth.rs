@@ -94,21 +94,16 @@ static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ON
 /// exist.
 static MEMORY: std::sync::Mutex<Vec<Vec<Block>>> = std::sync::Mutex::new(Vec::new());
 
-/// Runs `f` with `blocks` blocks of Argon2 memory: a pooled buffer when it has that size (it
-/// always has, but for hashes stored with other parameters).
+/// Runs `f` with `blocks` blocks of Argon2 memory: a pooled buffer for the current parameters'
+/// size, a buffer of its own for a hash stored with other parameters.
 fn with_memory<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
-    let pooled = MEMORY.lock().ok().and_then(|mut pool| pool.pop());
-    let mut memory = match pooled {
-        Some(m) if m.len() == blocks => m,
-        other => {
-            if let (Some(m), Ok(mut pool)) = (other, MEMORY.lock()) {
-                pool.push(m);
-            }
-            vec![Block::default(); blocks]
-        }
-    };
+    let pooled = blocks == params().block_count();
+    let mut memory = pooled
+        .then(|| MEMORY.lock().ok().and_then(|mut pool| pool.pop()))
+        .flatten()
+        .unwrap_or_else(|| vec![Block::default(); blocks]);
     let out = f(&mut memory);
-    if memory.len() == params().block_count() {
+    if pooled {
         if let Ok(mut pool) = MEMORY.lock() {
             if pool.len() < AT_ONCE {
                 pool.push(memory);

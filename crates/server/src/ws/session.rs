@@ -157,7 +157,7 @@ type Scope = Option<Arc<HashSet<Uuid>>>;
 
 /// The scope, written by the reader and read by the writer for each event. A lock rather
 /// than a `watch` channel: nobody waits for a change, and a watch channel's shared state
-/// (with its eight notifiers) was about 0.5 KB of every idle socket.
+/// (with its eight notifiers) was several hundred bytes of every idle socket.
 type SharedScope = Arc<RwLock<Scope>>;
 
 /// How the hello went.
