@@ -46,8 +46,8 @@ export function mountSettings(page, store, desk) {
     const sec = sections.some((x) => x[0] === s.route.section) ? /** @type {string} */ (s.route.section) : 'account';
     const key = sec + '|' + (s.route.id || '');
     // Rebuild on data changes only when nothing is being edited.
-    const act = document.activeElement;
-    const typing = act && body.contains(act) && /^(INPUT|TEXTAREA|SELECT)$/.test(act.tagName) && /** @type {HTMLInputElement} */ (act).type !== 'checkbox';
+    const focused = document.activeElement;
+    const typing = focused && body.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName) && /** @type {HTMLInputElement} */ (focused).type !== 'checkbox';
     if (key === shown && (edited || typing)) return;
     shown = key;
     edited = false;
