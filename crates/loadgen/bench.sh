@@ -132,8 +132,9 @@ fi
 
 fi
 
-# Socket.IO through ../shared/bench's chatload.js, measured against our floor (which speaks
-# its `raw` protocol) so that the floor links the two load generators.
+# The peers (Socket.IO, ejabberd, Prosody) through ../shared/bench's chatload.js, measured
+# against our floor (which speaks its `raw` protocol) so that the floor links the two load
+# generators.
 if [ -n "${PEERS:-}${PEERS_ONLY:-}" ]; then
   sh ../shared/bench/setup.sh || echo "note: ../shared/bench/setup.sh failed; using /tmp/peers/sio as it is" >&2
   if [ -f /tmp/peers/sio/chatload.js ] && [ -d /tmp/peers/sio/node_modules/socket.io ]; then

@@ -113,18 +113,31 @@ fn with_memory<R>(blocks: usize, f: impl FnOnce(&mut [Block]) -> R) -> R {
     out
 }
 
+/// The raw Argon2 output of `password` with `salt` (as its PHC string encodes it) into `out`,
+/// in pooled memory.
+fn raw_hash(
+    argon2: &Argon2<'_>,
+    params: &Params,
+    password: &[u8],
+    salt: Salt<'_>,
+    out: &mut [u8],
+) -> Result<(), argon2::password_hash::Error> {
+    let mut raw_salt = [0u8; Salt::MAX_LENGTH];
+    let raw_salt = salt.decode_b64(&mut raw_salt)?;
+    with_memory(params.block_count(), |memory| {
+        argon2.hash_password_into_with_memory(password, raw_salt, out, memory)
+    })?;
+    Ok(())
+}
+
 /// The PHC string (`$argon2id$v=19$m=…,t=…,p=…$salt$hash`) of `password` with a fresh salt,
 /// as `argon2`'s own `PasswordHasher` writes it.
 fn hash_with_pooled_memory(password: &[u8]) -> Result<String, argon2::password_hash::Error> {
     let params = params();
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    let mut raw_salt = [0u8; Salt::MAX_LENGTH];
-    let raw_salt = salt.decode_b64(&mut raw_salt)?;
     let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
-    with_memory(params.block_count(), |memory| {
-        argon2.hash_password_into_with_memory(password, raw_salt, &mut out, memory)
-    })?;
+    raw_hash(&argon2, &params, password, salt.as_salt(), &mut out)?;
     Ok(PasswordHash {
         algorithm: Algorithm::Argon2id.ident(),
         version: Some(Version::V0x13.into()),
@@ -151,13 +164,9 @@ fn verify_with_pooled_memory(
         .map(Version::try_from)
         .transpose()?
         .unwrap_or_default();
-    let mut raw_salt = [0u8; Salt::MAX_LENGTH];
-    let raw_salt = salt.decode_b64(&mut raw_salt)?;
     let mut out = vec![0u8; expected.len()];
     let argon2 = Argon2::new(algorithm, version, params.clone());
-    with_memory(params.block_count(), |memory| {
-        argon2.hash_password_into_with_memory(password, raw_salt, &mut out, memory)
-    })?;
+    raw_hash(&argon2, &params, password, salt, &mut out)?;
     // `Output`'s equality is constant-time.
     Ok(Output::new(&out)? == expected)
 }
