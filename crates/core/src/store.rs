@@ -155,6 +155,23 @@ pub struct Appended {
     pub duplicate: bool,
 }
 
+/// A message a transaction committed, with the keys fan-out routes it by.
+#[derive(Debug, Clone)]
+pub struct CommittedMessage {
+    pub workspace_id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    pub message: Message,
+}
+
+/// Told of every message the store commits, by the one task that committed it, right after
+/// the commit and before any caller of the batch is answered: in commit order, which is seq
+/// order within each conversation. This is how events leave in order by construction; no
+/// caller publishes a message itself. It runs on the committing task, so it must not block.
+pub trait CommitListener: Send + Sync + 'static {
+    fn committed(&self, messages: &[CommittedMessage]);
+}
+
 #[derive(Debug, Clone)]
 pub struct ConversationFilter {
     pub workspace_id: Uuid,
@@ -178,6 +195,10 @@ pub enum Audience {
 pub trait Store: crate::directory::Directory + Send + Sync + 'static {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+
+    /// Sets who is told of committed messages (once; a second call is ignored). Until it is
+    /// set, commits tell no one (command-line tools that write without serving).
+    fn on_commit(&self, listener: std::sync::Arc<dyn CommitListener>);
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
 

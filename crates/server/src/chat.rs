@@ -159,9 +159,8 @@ pub async fn send_message(
             .get_or_create(&SourceLabel { source })
             .inc();
     }
-    // Published again on a retry as well: the first attempt may have died between commit and
-    // publish. Sockets drop a seq they have already sent.
-    events::message_created(state, conversation, &appended.message);
+    // The store's commit listener published it (`events::MessagePublisher`); a duplicate
+    // was published when it was first committed.
     if !appended.duplicate {
         if let Caller::Agent { agent, .. } = caller {
             notify_mentions(state, agent, conversation, &appended.message, &mentions).await;

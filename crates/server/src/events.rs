@@ -2,12 +2,15 @@
 //! visitors are built, and they can only be built from visitor types: a private note has no
 //! visitor form, so it cannot reach a visitor's socket.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
-use livedesk_core::fanout::{Event, Topic};
+use livedesk_core::fanout::{Event, Fanout, Topic};
+use livedesk_core::store::{CommitListener, CommittedMessage};
 use livedesk_protocol::frames::{AgentEventFrame, AgentFrame, VisitorFrame};
 use livedesk_protocol::model::{
-    AgentEntry, Author, Contact, Conversation, LiveVisitor, Message, Notification, PageView,
-    ReceiptStatus, Receipts, Side, VisitorAuthor, VisitorConversation, VisitorMessage,
+    AgentEntry, Author, Contact, Conversation, LiveVisitor, Notification, PageView, ReceiptStatus,
+    Receipts, Side, VisitorAuthor, VisitorConversation, VisitorMessage,
 };
 use uuid::Uuid;
 
@@ -77,45 +80,43 @@ pub fn to_visitor(state: &SharedState, contact_id: Uuid, frame: &VisitorFrame) {
     publish_to_visitor(state, contact_id, frame, None);
 }
 
-/// A committed message, published in seq order per conversation (see [`crate::sequencer`]).
-pub fn message_created(state: &SharedState, conversation: &Conversation, message: &Message) {
-    let (ready, held) = state.sequencer.offer(
-        conversation.id,
-        message.seq,
-        (conversation.clone(), message.clone()),
-    );
-    for (c, m) in &ready {
-        publish_message(state, c, m);
-    }
-    if held {
-        let (state, key) = (state.clone(), conversation.id);
-        tokio::spawn(async move {
-            tokio::time::sleep(state.sequencer.hold).await;
-            for (c, m) in state.sequencer.flush(key) {
-                publish_message(&state, &c, &m);
-            }
-        });
-    }
-}
+/// Publishes each message the store commits, as the store's commit listener: called by the
+/// task that committed it, in seq order per conversation, so events leave in order by
+/// construction and no caller publishes a message itself.
+pub struct MessagePublisher(pub Arc<dyn Fanout>);
 
-fn publish_message(state: &SharedState, conversation: &Conversation, message: &Message) {
-    let position = Some((conversation.id, message.seq));
-    publish_to_agents(
-        state,
-        conversation.workspace_id,
-        Some(conversation.inbox_id),
-        &AgentFrame::MessageCreated {
-            message: message.clone(),
-        },
-        position,
-    );
-    if let Some(message) = VisitorMessage::from_message(message) {
-        publish_to_visitor(
-            state,
-            conversation.contact_id,
-            &VisitorFrame::MessageCreated { message },
-            position,
-        );
+impl CommitListener for MessagePublisher {
+    fn committed(&self, messages: &[CommittedMessage]) {
+        let committed_at = std::time::Instant::now();
+        for c in messages {
+            let m = &c.message;
+            let position = Some((m.conversation_id, m.seq));
+            let agents = encode(&AgentFrame::MessageCreated { message: m.clone() });
+            if let Some(payload) = agents {
+                self.0.publish(Event {
+                    topic: Topic::Agents {
+                        workspace_id: c.workspace_id,
+                    },
+                    payload,
+                    message_seq: position,
+                    committed_at,
+                    inbox_id: Some(c.inbox_id),
+                });
+            }
+            let visitor = VisitorMessage::from_message(m)
+                .and_then(|message| encode(&VisitorFrame::MessageCreated { message }));
+            if let Some(payload) = visitor {
+                self.0.publish(Event {
+                    topic: Topic::Visitor {
+                        contact_id: c.contact_id,
+                    },
+                    payload,
+                    message_seq: position,
+                    committed_at,
+                    inbox_id: None,
+                });
+            }
+        }
     }
 }
 

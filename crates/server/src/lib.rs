@@ -9,7 +9,6 @@
 //! - `triage`: assigning, transferring, snoozing and labelling conversations, with their
 //!   timeline events and notifications;
 //! - `routing`: routing new conversations, draining the queue, re-offers, agents going offline;
-//! - `sequencer`: each conversation's messages published in seq order;
 //! - `auth`, `limits`, `metrics`, `hub`, `presence`, `net`, `tls`: what their names say;
 //! - [`cli`]: the `livedesk` command line.
 
@@ -26,7 +25,6 @@ pub mod metrics;
 mod net;
 mod presence;
 mod routing;
-mod sequencer;
 mod state;
 mod tls;
 mod triage;
@@ -92,16 +90,18 @@ impl App {
             None
         };
         let hub = Arc::new(Hub::default());
+        let fanout: Arc<dyn livedesk_core::fanout::Fanout> =
+            Arc::new(LocalFanout(Arc::clone(&hub)));
+        store.on_commit(Arc::new(events::MessagePublisher(Arc::clone(&fanout))));
         let limits = &config.limits;
         let state = Arc::new(AppState {
             login_limiter: KeyedLimiter::new(limits.login),
             widget_limiter: KeyedLimiter::new(limits.widget_sessions),
             message_limiter: KeyedLimiter::new(limits.messages),
-            fanout: Arc::new(LocalFanout(Arc::clone(&hub))),
+            fanout,
             hub,
             presence: Default::default(),
             drain_lock: Default::default(),
-            sequencer: sequencer::Sequencer::new(Duration::from_millis(50)),
             store,
             shutdown,
             tasks: TaskTracker::new(),

@@ -13,8 +13,6 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::KeyedLimiter;
 use crate::presence::Presence;
-use crate::sequencer::Sequencer;
-use livedesk_protocol::model::{Conversation, Message};
 
 pub type SharedState = Arc<AppState>;
 
@@ -26,8 +24,6 @@ pub struct AppState {
     pub presence: Presence,
     /// Serialises queue drains on this node, so the queue is served in order.
     pub drain_lock: tokio::sync::Mutex<()>,
-    /// Puts each conversation's messages in seq order before they are published.
-    pub sequencer: Sequencer<(Conversation, Message)>,
     pub fanout: Arc<dyn Fanout>,
     pub login_limiter: KeyedLimiter<IpAddr>,
     pub widget_limiter: KeyedLimiter<IpAddr>,

@@ -106,7 +106,7 @@ async fn note(
     text: String,
 ) -> ApiResult<()> {
     let body = MessageBody::parse(text, state.config.limits.max_message_chars)?;
-    let appended = state
+    state
         .store
         .append_message(NewMessageRecord {
             workspace_id: c.workspace_id,
@@ -118,7 +118,6 @@ async fn note(
             attachment: None,
         })
         .await?;
-    events::message_created(state, c, &appended.message);
     Ok(())
 }
 

@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use livedesk_core::store::{Store, StoreError};
+use livedesk_core::store::{CommitListener, CommittedMessage, Store, StoreError};
 
 mod codec;
 mod directory;
@@ -70,6 +70,26 @@ pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError>
                 sqlite::SqliteStore::open(&path, config.sqlite_synchronous, config.max_connections)
                     .await?,
             ))
+        }
+    }
+}
+
+/// Who a store tells of the messages it commits (see [`CommitListener`]); shared with the
+/// task that commits.
+#[derive(Clone, Default)]
+pub(crate) struct Committed(Arc<std::sync::OnceLock<Arc<dyn CommitListener>>>);
+
+impl Committed {
+    pub(crate) fn set(&self, listener: Arc<dyn CommitListener>) {
+        let _ = self.0.set(listener);
+    }
+
+    pub(crate) fn tell(&self, messages: &[CommittedMessage]) {
+        if messages.is_empty() {
+            return;
+        }
+        if let Some(listener) = self.0.get() {
+            listener.committed(messages);
         }
     }
 }

@@ -1,12 +1,34 @@
 //! The PostgreSQL backend, for clusters: every node shares one database, and the
 //! conversation row lock taken by `append_message` orders concurrent sends across nodes.
+//!
+//! Appends run in concurrent transactions. Within this node, the appends of one
+//! conversation take turns (a lane per conversation, hashed): each commits and tells the
+//! commit listener before the next one of that conversation begins, so this node hands its
+//! messages on in seq order by construction. That costs no parallelism the database would
+//! have given: the conversation row lock serialises those transactions anyway.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+// `Appended`, `NewMessageRecord`, `StoreError`, `StoreResult` and `Uuid` come with
+// `impl_store!` below.
 use sqlx::postgres::{PgPool, PgPoolOptions};
+
+use crate::Committed;
+
+/// Lanes appends are spread over by conversation; two conversations that share one merely
+/// take turns.
+const LANES: usize = 1024;
 
 pub struct PgStore {
     pool: PgPool,
+    committed: Committed,
+    lanes: Arc<[tokio::sync::Mutex<()>]>,
+}
+
+fn lane_of(conversation_id: Uuid) -> usize {
+    // UUIDv7's low bits are random.
+    (conversation_id.as_u128() % LANES as u128) as usize
 }
 
 impl PgStore {
@@ -24,7 +46,11 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            committed: Committed::default(),
+            lanes: (0..LANES).map(|_| tokio::sync::Mutex::new(())).collect(),
+        })
     }
 
     fn writer(&self) -> &PgPool {
@@ -35,13 +61,27 @@ impl PgStore {
         &self.pool
     }
 
-    /// Concurrent transactions: the conversation row lock orders appends to one conversation,
-    /// and PostgreSQL flushes the WAL of commits that wait together in one go.
-    async fn append(
-        &self,
-        new: livedesk_core::store::NewMessageRecord,
-    ) -> livedesk_core::store::StoreResult<livedesk_core::store::Appended> {
-        append_in_transaction(&self.pool, new).await
+    fn committed(&self) -> &Committed {
+        &self.committed
+    }
+
+    /// Runs in a task of its own, so a caller that goes away (an HTTP client hanging up)
+    /// cannot cut the append between its commit and telling the listener.
+    async fn append(&self, new: NewMessageRecord) -> StoreResult<Appended> {
+        let (pool, committed, lanes) = (
+            self.pool.clone(),
+            self.committed.clone(),
+            Arc::clone(&self.lanes),
+        );
+        let task = tokio::spawn(async move {
+            let _turn = lanes[lane_of(new.conversation_id)].lock().await;
+            let (appended, message) = append_in_transaction(&pool, new).await?;
+            if let Some(message) = message {
+                committed.tell(std::slice::from_ref(&message));
+            }
+            Ok(appended)
+        });
+        task.await.map_err(|e| StoreError::Internal(Box::new(e)))?
     }
 }
 

@@ -21,7 +21,8 @@ pub const ATTACHMENT_COLS: &str =
              AND m.attachment_id = attachments.id AND m.kind <> 'note') AS visible_to_contact";
 
 /// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
-/// `&sqlx::Pool<$db>`, and `append(NewMessageRecord)` (the path of `append_message`).
+/// `&sqlx::Pool<$db>`, `append(NewMessageRecord)` (the path of `append_message`) and
+/// `committed()` returning the `&Committed` it tells of committed messages.
 /// `$nil_uuid` is the backend's literal for the all-zero UUID, as written in the
 /// `messages_dedupe` index, so that the duplicate check is one lookup in that index.
 macro_rules! impl_store {
@@ -192,14 +193,19 @@ macro_rules! impl_store {
 
         /// One append in a transaction of its own: the whole path on PostgreSQL, the fallback
         /// of SQLite's group commit.
-        async fn append_in_transaction(pool: &sqlx::Pool<$db>, new: NewMessageRecord) -> StoreResult<Appended> {
+        /// Also returns the message as committed (with its routing keys) unless it was a
+        /// duplicate, for the caller to hand to the commit listener.
+        async fn append_in_transaction(
+            pool: &sqlx::Pool<$db>,
+            new: NewMessageRecord,
+        ) -> StoreResult<(Appended, Option<livedesk_core::store::CommittedMessage>)> {
             let now = now_ms();
             let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
             // Taking the next seq locks the conversation row: concurrent appends to one
             // conversation are ordered here, so the duplicate check below is exact.
             let row = sqlx::query(
                 "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
-                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq, waiting_since",
+                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq, waiting_since, inbox_id, contact_id",
             )
             .bind(now)
             .bind(new.conversation_id)
@@ -210,6 +216,8 @@ macro_rules! impl_store {
             let Some(row) = row else { return Err(StoreError::NotFound) };
             let seq: i64 = row.try_get(0).map_err(classify)?;
             let waiting: Option<i64> = row.try_get(1).map_err(classify)?;
+            let inbox_id: Uuid = row.try_get(2).map_err(classify)?;
+            let contact_id: Uuid = row.try_get(3).map_err(classify)?;
             let waiting_after = livedesk_core::store::waiting_after(waiting, new.author.kind, new.kind, now);
             if waiting_after != waiting {
                 sqlx::query("UPDATE conversations SET waiting_since = $1 WHERE id = $2")
@@ -221,7 +229,7 @@ macro_rules! impl_store {
             }
             if let Some(message) = find_duplicate(&mut *tx, &new).await.map_err(classify)? {
                 tx.rollback().await.map_err(classify)?;
-                return Ok(Appended { message, duplicate: true });
+                return Ok((Appended { message, duplicate: true }, None));
             }
             let message = Message {
                 id: Uuid::now_v7(),
@@ -254,7 +262,13 @@ macro_rules! impl_store {
             .await
             .map_err(classify)?;
             tx.commit().await.map_err(classify)?;
-            Ok(Appended { message, duplicate: false })
+            let committed = livedesk_core::store::CommittedMessage {
+                workspace_id: new.workspace_id,
+                inbox_id,
+                contact_id,
+                message: message.clone(),
+            };
+            Ok((Appended { message, duplicate: false }, Some(committed)))
         }
 
         /// One row of `table` by id within a workspace, mapped by `map`.
@@ -290,6 +304,10 @@ macro_rules! impl_store {
         impl Store for $store {
             fn backend(&self) -> &'static str {
                 $backend
+            }
+
+            fn on_commit(&self, listener: std::sync::Arc<dyn livedesk_core::store::CommitListener>) {
+                self.committed().set(listener);
             }
 
             async fn ping(&self) -> StoreResult<()> {

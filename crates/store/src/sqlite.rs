@@ -14,7 +14,7 @@ use sqlx::sqlite::{
     SqliteSynchronous as Sync,
 };
 
-use crate::SqliteSynchronous;
+use crate::{Committed, SqliteSynchronous};
 
 mod group_commit;
 
@@ -25,6 +25,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     appends: group_commit::GroupCommit,
+    committed: Committed,
     /// Dropping it stops the checkpointer.
     _checkpointer: tokio::sync::oneshot::Sender<()>,
 }
@@ -114,11 +115,13 @@ impl SqliteStore {
             .map_err(crate::classify)?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(checkpointer(checkpoints, stopped));
-        let appends = group_commit::GroupCommit::start(writer.clone());
+        let committed = Committed::default();
+        let appends = group_commit::GroupCommit::start(writer.clone(), committed.clone());
         Ok(Self {
             writer,
             reader,
             appends,
+            committed,
             _checkpointer: stop,
         })
     }
@@ -129,6 +132,10 @@ impl SqliteStore {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    fn committed(&self) -> &Committed {
+        &self.committed
     }
 
     /// Queued to the group commit writer; answered after its batch committed.

@@ -1,6 +1,7 @@
 //! Which `seq`s a socket has already written, per conversation, so a replay overlapping live
-//! events, or an event published twice, goes out once. A sliding window of 64 behind the
-//! highest seq (as in anti-replay windows); anything older is sent, and clients drop it.
+//! events goes out once: a floor (everything up to it was delivered, by a replay that ended
+//! in `resumed`) and a sliding window of 64 behind the highest seq written (as in
+//! anti-replay windows) for what the floor does not cover.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,8 @@ pub struct Seen {
 
 #[derive(Default, Clone, Copy)]
 struct Window {
+    /// Every seq up to here was delivered.
+    floor: i64,
     max: i64,
     /// Bit i set: `max - i` was sent.
     bits: u64,
@@ -25,6 +28,9 @@ impl Seen {
             self.windows.clear();
         }
         let w = self.windows.entry(conversation).or_default();
+        if seq <= w.floor {
+            return false;
+        }
         if seq > w.max {
             let shift = seq - w.max;
             w.bits = if shift >= 64 { 0 } else { w.bits << shift };
@@ -40,6 +46,12 @@ impl Seen {
         let new = w.bits & bit == 0;
         w.bits |= bit;
         new
+    }
+
+    /// Records that every seq up to `seq` was delivered (a replay ended there).
+    pub fn delivered_through(&mut self, conversation: Uuid, seq: i64) {
+        let w = self.windows.entry(conversation).or_default();
+        w.floor = w.floor.max(seq);
     }
 }
 
@@ -62,5 +74,23 @@ mod tests {
             seen.first_time(Uuid::now_v7(), 100),
             "conversations are independent"
         );
+    }
+
+    #[test]
+    fn nothing_at_or_below_a_replayed_floor_goes_out_again_however_old() {
+        let c = Uuid::now_v7();
+        let mut seen = Seen::default();
+        for seq in 1..=300 {
+            assert!(seen.first_time(c, seq));
+        }
+        seen.delivered_through(c, 300);
+        assert!(
+            !seen.first_time(c, 5),
+            "older than the window, below the floor"
+        );
+        assert!(!seen.first_time(c, 300));
+        assert!(seen.first_time(c, 301));
+        seen.delivered_through(c, 200);
+        assert!(!seen.first_time(c, 250), "the floor never goes down");
     }
 }

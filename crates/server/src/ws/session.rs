@@ -50,10 +50,17 @@ const REPLY_QUEUE: usize = 64;
 /// hot path, the live events, keeps tokio's channel.
 enum Out {
     Frame(Utf8Bytes),
-    /// A replayed message: marks its seq as written.
+    /// A replayed message: written unless this socket already wrote its seq.
     Replay {
         conversation_id: Uuid,
         seq: i64,
+        frame: Utf8Bytes,
+    },
+    /// The `resumed` that ends a replay; with `delivered`, everything of the conversation up
+    /// to `last_seq` has now been written, and no live event at or below it goes out again.
+    Resumed {
+        conversation_id: Uuid,
+        delivered: Option<i64>,
         frame: Utf8Bytes,
     },
     /// The `hello` replay is written: live events may flow.
@@ -622,10 +629,22 @@ impl Reader {
     }
 
     /// Sends everything after the cursor (up to the replay limit), then `resumed`.
+    ///
+    /// `resumed.last_seq` is exact: the conversation's head is read *before* its messages,
+    /// so every seq up to it is in what was read (a conversation's seqs commit in order), and
+    /// the writer has written all of them (or had before) when it writes `resumed`. What
+    /// commits after the read arrives live, above it; the socket subscribed before the read.
     async fn replay(&mut self, id: Option<String>, cursor: Cursor) -> Result<(), ApiError> {
         let conversation = self.conversation(cursor.conversation_id).await?;
         let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
         let limit = self.state.config.limits.replay_limit;
+        // The cached conversation may be old: read its head now, before the messages.
+        let head = self
+            .state
+            .store
+            .conversation(conversation.workspace_id, conversation.id)
+            .await?
+            .map_or(conversation.last_seq, |c| c.last_seq);
         let (messages, more) = chat::messages(
             &self.state,
             caller,
@@ -646,14 +665,9 @@ impl Reader {
             all.extend(next);
         }
         let recovered = !more && (all.len() as u32) <= limit;
-        // The cached conversation may be old; its last_seq now is what the client must reach.
-        let current = self
-            .state
-            .store
-            .conversation(conversation.workspace_id, conversation.id)
-            .await?
-            .map_or(conversation.last_seq, |c| c.last_seq);
-        let last_seq = all.last().map_or(cursor.last_seq, |m| m.seq).max(current);
+        // For visitors the head may lie above the last message they may see (private notes).
+        // A cursor beyond the head claims seqs that do not exist: the answer is the head.
+        let last_seq = all.last().map_or(head, |m| m.seq).max(head);
         if recovered {
             let visitor = matches!(caller, Caller::Visitor(_));
             for m in all {
@@ -680,8 +694,12 @@ impl Reader {
             last_seq,
             recovered,
         };
-        self.send(Out::Frame(encode(&VisitorFrame::Resumed { id, resumed })))
-            .await;
+        self.send(Out::Resumed {
+            conversation_id: conversation.id,
+            delivered: recovered.then_some(last_seq),
+            frame: encode(&VisitorFrame::Resumed { id, resumed }),
+        })
+        .await;
         Ok(())
     }
 }
@@ -797,7 +815,19 @@ impl Writer {
                     seq,
                     frame,
                 } => {
-                    self.seen.first_time(conversation_id, seq);
+                    if !self.seen.first_time(conversation_id, seq) {
+                        return Ok(Wrote::Nothing);
+                    }
+                    self.write(frame).await
+                }
+                Out::Resumed {
+                    conversation_id,
+                    delivered,
+                    frame,
+                } => {
+                    if let Some(seq) = delivered {
+                        self.seen.delivered_through(conversation_id, seq);
+                    }
                     self.write(frame).await
                 }
                 Out::Live => {

@@ -12,6 +12,7 @@ mod tls;
 
 mod bad_input;
 mod delivery;
+mod handover;
 mod idempotency;
 mod isolation;
 mod limits;

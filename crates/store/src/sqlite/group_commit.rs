@@ -8,6 +8,10 @@
 //! is committed at once, alone. Batches form from the appends that queue up while a commit is
 //! in flight.
 //!
+//! Right after a commit, before answering anyone, the task tells the commit listener of the
+//! messages it stored, in the order it gave them their seqs: that is what makes events leave
+//! in seq order by construction (the callers, woken together, run in any order).
+//!
 //! Each append keeps the meaning it has on its own:
 //! - the conversation must exist in the named workspace, or that append alone fails with
 //!   `NotFound`;
@@ -25,7 +29,7 @@ use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use livedesk_core::now_ms;
-use livedesk_core::store::{Appended, NewMessageRecord, StoreError, StoreResult};
+use livedesk_core::store::{Appended, CommittedMessage, NewMessageRecord, StoreError, StoreResult};
 use livedesk_protocol::model::Message;
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -33,6 +37,7 @@ use uuid::Uuid;
 
 use crate::codec;
 use crate::queries::MESSAGE_COLS;
+use crate::Committed;
 
 /// Appends committed in one transaction at most.
 pub const MAX_BATCH: usize = 256;
@@ -67,9 +72,9 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Spawns the writer task on the current Tokio runtime.
-    pub fn start(writer: SqlitePool) -> Self {
+    pub fn start(writer: SqlitePool, committed: Committed) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, jobs));
+        tokio::spawn(run(writer, jobs, committed));
         Self { queue }
     }
 
@@ -88,7 +93,7 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the SQLite writer task has stopped".into())
 }
 
-async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
+async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, committed: Committed) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.recv().await {
         let mut bytes = first.bytes();
@@ -98,7 +103,7 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
             bytes += job.bytes();
             batch.push(job);
         }
-        commit(&pool, &mut batch).await;
+        commit(&pool, &mut batch, &committed).await;
         // The callers just answered are runnable, and many send their next message at once:
         // let them queue it before the next batch is cut, so that batches stay full instead
         // of alternating between one append and the rest. A yield, not a timer: with nothing
@@ -107,8 +112,8 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>) {
     }
 }
 
-/// Stores `batch`, answers every caller, and leaves `batch` empty.
-async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
+/// Stores `batch`, tells the listener, answers every caller, and leaves `batch` empty.
+async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>, committed: &Committed) {
     let started = std::time::Instant::now();
     let outcomes = append_batch(pool, batch.iter().map(|job| &job.new)).await;
     tracing::trace!(
@@ -118,7 +123,10 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
         "group commit"
     );
     let outcomes = match outcomes {
-        Ok(outcomes) => outcomes,
+        Ok((outcomes, messages)) => {
+            committed.tell(&messages);
+            outcomes
+        }
         Err(err) if batch.len() == 1 => vec![Err(err)],
         Err(err) => {
             tracing::warn!(
@@ -128,7 +136,13 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>) {
             );
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch.iter() {
-                outcomes.push(super::append_in_transaction(pool, job.new.clone()).await);
+                let outcome = super::append_in_transaction(pool, job.new.clone()).await;
+                outcomes.push(outcome.map(|(appended, message)| {
+                    if let Some(message) = message {
+                        committed.tell(std::slice::from_ref(&message));
+                    }
+                    appended
+                }));
             }
             outcomes
         }
@@ -182,6 +196,8 @@ enum Planned {
 
 struct ConversationSeq {
     workspace_id: Uuid,
+    inbox_id: Uuid,
+    contact_id: Uuid,
     last_seq: i64,
     waiting_since: Option<i64>,
     touched: bool,
@@ -214,11 +230,12 @@ fn duplicates_query<'a>(lookups: &[&'a NewMessageRecord]) -> QueryBuilder<'a, Sq
 }
 
 /// One transaction for the whole batch: `Err` when the batch as a whole failed (nothing
-/// committed), otherwise one outcome per append, in order.
+/// committed), otherwise one outcome per append, in order, and the messages committed, in
+/// the order their seqs were given.
 async fn append_batch<'a>(
     pool: &SqlitePool,
     news: impl ExactSizeIterator<Item = &'a NewMessageRecord> + Clone,
-) -> StoreResult<Vec<StoreResult<Appended>>> {
+) -> StoreResult<(Vec<StoreResult<Appended>>, Vec<CommittedMessage>)> {
     let classify = crate::classify;
     let now = now_ms();
     let mut tx = pool
@@ -232,7 +249,8 @@ async fn append_batch<'a>(
     ids.sort_unstable();
     ids.dedup();
     let mut q = QueryBuilder::<Sqlite>::new(
-        "SELECT id, workspace_id, last_seq, waiting_since FROM conversations WHERE id IN (",
+        "SELECT id, workspace_id, last_seq, waiting_since, inbox_id, contact_id \
+         FROM conversations WHERE id IN (",
     );
     let mut list = q.separated(", ");
     for id in &ids {
@@ -247,6 +265,8 @@ async fn append_batch<'a>(
                 workspace_id: row.try_get(1).map_err(classify)?,
                 last_seq: row.try_get(2).map_err(classify)?,
                 waiting_since: row.try_get(3).map_err(classify)?,
+                inbox_id: row.try_get(4).map_err(classify)?,
+                contact_id: row.try_get(5).map_err(classify)?,
                 touched: false,
             },
         );
@@ -362,7 +382,19 @@ async fn append_batch<'a>(
     }
     tx.commit().await.map_err(classify)?;
 
-    Ok(plan
+    let committed = inserts
+        .iter()
+        .filter_map(|m| {
+            let c = conversations.get(&m.conversation_id)?;
+            Some(CommittedMessage {
+                workspace_id: c.workspace_id,
+                inbox_id: c.inbox_id,
+                contact_id: c.contact_id,
+                message: m.clone(),
+            })
+        })
+        .collect();
+    let outcomes = plan
         .into_iter()
         .map(|planned| match planned {
             Planned::Fails(err) => Err(err),
@@ -379,7 +411,8 @@ async fn append_batch<'a>(
                 duplicate: false,
             }),
         })
-        .collect())
+        .collect();
+    Ok((outcomes, committed))
 }
 
 #[cfg(test)]
@@ -537,10 +570,31 @@ mod tests {
             new(&a, None, "a1", "and its retry"),
             new(&b, Some(b.contact_id), "b2", "b2"),
         ];
-        let out = append_batch(&store.writer, batch.iter())
+        let (out, committed) = append_batch(&store.writer, batch.iter())
             .await
             .expect("the batch itself succeeds, no fallback");
         assert_eq!(out.len(), batch.len());
+        let told: Vec<(Uuid, i64, Uuid, Uuid)> = committed
+            .iter()
+            .map(|c| {
+                (
+                    c.message.conversation_id,
+                    c.message.seq,
+                    c.inbox_id,
+                    c.contact_id,
+                )
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (a.id, 2, a.inbox_id, a.contact_id),
+                (b.id, 1, b.inbox_id, b.contact_id),
+                (a.id, 3, a.inbox_id, a.contact_id),
+                (b.id, 2, b.inbox_id, b.contact_id),
+            ],
+            "the new messages only, in the order their seqs were given, with their routing keys"
+        );
         assert_eq!(seq_of(&out[0]), (2, false));
         assert!(matches!(out[1], Err(StoreError::NotFound)), "{:?}", out[1]);
         assert_eq!(seq_of(&out[2]), (1, true));
@@ -602,8 +656,23 @@ mod tests {
                 (job, answer)
             })
             .unzip();
-        commit(&store.writer, &mut jobs).await;
+        let listener = std::sync::Arc::new(Recorder::default());
+        let committed = Committed::default();
+        committed.set(listener.clone());
+        commit(&store.writer, &mut jobs, &committed).await;
         assert!(jobs.is_empty());
+        let told: Vec<i64> = listener
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|c| c.message.seq)
+            .collect();
+        assert_eq!(
+            told,
+            [1, 2],
+            "the fallback tells of each message it stored, in order"
+        );
         let mut out = Vec::new();
         for answer in answers {
             out.push(answer.await.unwrap());
@@ -617,5 +686,14 @@ mod tests {
         assert_eq!(seq_of(&out[2]), (2, false), "the failed append took no seq");
         let now = store.conversation(c.workspace_id, c.id).await.unwrap();
         assert_eq!(now.unwrap().last_seq, 2);
+    }
+
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<CommittedMessage>>);
+
+    impl livedesk_core::store::CommitListener for Recorder {
+        fn committed(&self, messages: &[CommittedMessage]) {
+            self.0.lock().unwrap().extend_from_slice(messages);
+        }
     }
 }
