@@ -63,6 +63,9 @@ pub struct Limits {
     pub replay_limit: u32,
     pub heartbeat_secs: u64,
     pub hello_timeout_secs: u64,
+    /// A write to a socket (a frame, a ping, the close frame) that has not gone out after
+    /// this long closes the socket as slow: a peer that stops reading cannot hold it open.
+    pub write_timeout_secs: u64,
     pub login: Rate,
     pub widget_sessions: Rate,
     pub messages: Rate,
@@ -157,6 +160,7 @@ impl Default for Config {
                 replay_limit: 1000,
                 heartbeat_secs: 25,
                 hello_timeout_secs: 10,
+                write_timeout_secs: 10,
                 login: Rate {
                     count: 10,
                     per: Duration::from_secs(60),
@@ -303,10 +307,14 @@ impl Config {
         if l.ws_queue < 16 {
             return err("limits.ws_queue", "must be at least 16");
         }
-        if l.replay_limit == 0 || l.heartbeat_secs == 0 || l.hello_timeout_secs == 0 {
+        if l.replay_limit == 0
+            || l.heartbeat_secs == 0
+            || l.hello_timeout_secs == 0
+            || l.write_timeout_secs == 0
+        {
             return err(
                 "limits",
-                "replay_limit, heartbeat_secs and hello_timeout_secs must be positive",
+                "replay_limit, heartbeat_secs, hello_timeout_secs and write_timeout_secs must be positive",
             );
         }
         if self.sessions.agent_ttl_hours == 0 || self.sessions.visitor_ttl_days == 0 {

@@ -8,6 +8,7 @@
 mod presence;
 mod seen;
 pub mod session;
+mod writer;
 
 use std::net::SocketAddr;
 

@@ -10,8 +10,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::stream::{SplitSink, SplitStream};
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
+use futures_util::stream::SplitStream;
 use futures_util::{SinkExt as _, StreamExt as _};
 use livedesk_core::fanout::Topic;
 use livedesk_protocol::close;
@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::seen::Seen;
+use super::writer::{write_loop, Bounds, Live, Out};
 use crate::auth::{self, Caller};
 use crate::chat;
 use crate::config::Rate;
@@ -42,31 +42,6 @@ pub struct Handshake {
 
 /// Replies the reader may queue ahead of the writer before it waits.
 const REPLY_QUEUE: usize = 64;
-
-/// What the reader hands the writer. Its queue is a `futures` channel, which allocates per
-/// queued item: a tokio channel allocates 32 slots up front (32 of this 64-byte enum were
-/// 2 KiB of every idle socket) beside a 512-byte cache-padded state; replies are one per
-/// frame the client sends, so the allocation per item costs nothing that shows, and the
-/// hot path, the live events, keeps tokio's channel.
-enum Out {
-    Frame(Utf8Bytes),
-    /// A replayed message: written unless this socket already wrote its seq.
-    Replay {
-        conversation_id: Uuid,
-        seq: i64,
-        frame: Utf8Bytes,
-    },
-    /// The `resumed` that ends a replay; with `delivered`, everything of the conversation up
-    /// to `last_seq` has now been written, and no live event at or below it goes out again.
-    Resumed {
-        conversation_id: Uuid,
-        delivered: Option<i64>,
-        frame: Utf8Bytes,
-    },
-    /// The `hello` replay is written: live events may flow.
-    Live,
-    Close(u16, &'static str),
-}
 
 fn encode<T: Serialize>(frame: &T) -> Utf8Bytes {
     Utf8Bytes::from(serde_json::to_string(frame).unwrap_or_default())
@@ -90,6 +65,7 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
     let scope = SharedScope::default();
+    let limits = &state.config.limits;
     let writer = write_loop(
         sink,
         out_rx,
@@ -97,9 +73,12 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
             events: event_rx,
             scope: Arc::clone(&scope),
         },
-        slow.clone(),
-        state.shutdown.clone(),
-        Duration::from_secs(state.config.limits.heartbeat_secs),
+        Bounds {
+            slow: slow.clone(),
+            shutdown: state.shutdown.clone(),
+            write_timeout: Duration::from_secs(limits.write_timeout_secs),
+            heartbeat: Duration::from_secs(limits.heartbeat_secs),
+        },
         writer_done.clone(),
     );
     let writer = tokio::spawn(writer);
@@ -117,8 +96,18 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let kind = reader
         .run(stream, handshake, event_tx, slow, &writer_done)
         .await;
+    // The reply queue closes with the reader: the writer ends once what is queued is out.
+    // A peer that is not reading would keep it waiting until its write timeout, so it gets
+    // a short grace and is then cut off.
     drop(reader);
-    let _ = writer.await;
+    let mut writer = writer;
+    if tokio::time::timeout(CLOSE_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+        metrics().slow_disconnects.inc();
+    }
     if let Some(kind) = kind {
         metrics()
             .connections
@@ -126,6 +115,9 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
             .dec();
     }
 }
+
+/// How long the writer may take to finish once the reader is done.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Typing and receipt frames handled per socket: 20 per second.
 const CHATTER_RATE: Rate = Rate {
@@ -165,7 +157,7 @@ type Scope = Option<Arc<HashSet<Uuid>>>;
 /// The scope, written by the reader and read by the writer for each event. A lock rather
 /// than a `watch` channel: nobody waits for a change, and a watch channel's shared state
 /// (with its eight notifiers) was several hundred bytes of every idle socket.
-type SharedScope = Arc<RwLock<Scope>>;
+pub(super) type SharedScope = Arc<RwLock<Scope>>;
 
 /// How the hello went.
 enum Hello {
@@ -193,6 +185,12 @@ enum Flow {
 impl Reader {
     async fn send(&mut self, out: Out) {
         let _ = self.out.send(out).await;
+    }
+
+    /// Queues the close frame behind what is queued, without waiting: a writer stuck on a
+    /// peer that does not read is cut off when the reader is done (see [`run`]).
+    fn close(&mut self, code: u16, why: &'static str) {
+        let _ = self.out.try_send(Out::Close(code, why));
     }
 
     async fn error(&mut self, id: Option<String>, err: ApiError) -> Flow {
@@ -399,7 +397,7 @@ impl Reader {
                 _ = writer_done.cancelled() => break,
                 _ = revalidate.tick() => {
                     if let Flow::Close(code, why) = Box::pin(self.still_valid()).await {
-                        self.send(Out::Close(code, why)).await;
+                        self.close(code, why);
                         break;
                     }
                     continue;
@@ -425,7 +423,7 @@ impl Reader {
                 Ok(Some(Ok(_))) => Flow::Continue,
             };
             if let Flow::Close(code, why) = flow {
-                self.send(Out::Close(code, why)).await;
+                self.close(code, why);
                 break;
             }
         }
@@ -766,188 +764,4 @@ fn read_error(e: axum::Error) -> Flow {
         }
         _ => Flow::Close(1002, "protocol error"),
     }
-}
-
-/// Live events for the writer, and which inboxes' events it may write.
-struct Live {
-    events: mpsc::Receiver<Shared>,
-    scope: SharedScope,
-}
-
-/// Frames written from one wake-up at most, so a long backlog still yields to the runtime.
-/// Each frame is written out as it is taken (`send`, not `feed`). Buffering a batch and
-/// flushing once measured no better on the fan-out, and while it was in, the browser tests
-/// failed now and then on a visitor frame that did not arrive in time (never reproduced
-/// outside a full run); it stays off until that is understood.
-const WRITE_BATCH: usize = 64;
-
-/// What the writer took from its queues.
-enum Next {
-    Reply(Option<Out>),
-    Event(Option<Shared>),
-}
-
-/// What writing one item did.
-enum Wrote {
-    Frame,
-    Nothing,
-    /// The socket is done: a queue closed or the close frame went out.
-    End,
-}
-
-/// The writer's state between items.
-struct Writer {
-    sink: SplitSink<WebSocket, WsMessage>,
-    live: bool,
-    seen: Seen,
-    scope: SharedScope,
-}
-
-impl Writer {
-    /// Writes one item out.
-    async fn put(&mut self, next: Next) -> Result<Wrote, axum::Error> {
-        match next {
-            Next::Reply(None) | Next::Event(None) => Ok(Wrote::End),
-            Next::Reply(Some(out)) => match out {
-                Out::Frame(frame) => self.write(frame).await,
-                Out::Replay {
-                    conversation_id,
-                    seq,
-                    frame,
-                } => {
-                    if !self.seen.first_time(conversation_id, seq) {
-                        return Ok(Wrote::Nothing);
-                    }
-                    self.write(frame).await
-                }
-                Out::Resumed {
-                    conversation_id,
-                    delivered,
-                    frame,
-                } => {
-                    if let Some(seq) = delivered {
-                        self.seen.delivered_through(conversation_id, seq);
-                    }
-                    self.write(frame).await
-                }
-                Out::Live => {
-                    self.live = true;
-                    Ok(Wrote::Nothing)
-                }
-                Out::Close(code, why) => {
-                    close_with(&mut self.sink, code, why).await?;
-                    Ok(Wrote::End)
-                }
-            },
-            Next::Event(Some(event)) => {
-                if let Some(inbox) = event.inbox_id {
-                    let scope = self.scope.read().unwrap_or_else(PoisonError::into_inner);
-                    if scope
-                        .as_ref()
-                        .is_some_and(|allowed| !allowed.contains(&inbox))
-                    {
-                        return Ok(Wrote::Nothing);
-                    }
-                }
-                if let Some((conversation, seq)) = event.message_seq {
-                    if !self.seen.first_time(conversation, seq) {
-                        return Ok(Wrote::Nothing);
-                    }
-                }
-                let Ok(text) = Utf8Bytes::try_from(event.payload.clone()) else {
-                    return Ok(Wrote::Nothing);
-                };
-                let wrote = self.write(text).await;
-                let m = metrics();
-                m.deliveries.inc();
-                m.delivery_latency
-                    .observe(event.committed_at.elapsed().as_secs_f64());
-                wrote
-            }
-        }
-    }
-
-    async fn write(&mut self, frame: Utf8Bytes) -> Result<Wrote, axum::Error> {
-        self.sink.send(WsMessage::Text(frame)).await?;
-        Ok(Wrote::Frame)
-    }
-}
-
-async fn write_loop(
-    sink: SplitSink<WebSocket, WsMessage>,
-    mut replies: futures_channel::mpsc::Receiver<Out>,
-    Live { mut events, scope }: Live,
-    slow: CancellationToken,
-    shutdown: CancellationToken,
-    heartbeat: Duration,
-    done: CancellationToken,
-) {
-    let _done = done.drop_guard();
-    let mut w = Writer {
-        sink,
-        live: false,
-        seen: Seen::default(),
-        scope,
-    };
-    let mut ping = tokio::time::interval(heartbeat);
-    ping.tick().await;
-    loop {
-        let mut next = tokio::select! {
-            biased;
-            _ = shutdown.cancelled() => {
-                let _ = close_with(&mut w.sink, close::SERVICE_RESTART, "server restarting").await;
-                break;
-            }
-            _ = slow.cancelled() => {
-                metrics().slow_disconnects.inc();
-                let _ = close_with(&mut w.sink, close::SLOW_CONSUMER, "too slow; resume from your cursors").await;
-                break;
-            }
-            out = replies.next() => Next::Reply(out),
-            event = events.recv(), if w.live => Next::Event(event),
-            _ = ping.tick() => {
-                if w.sink.send(WsMessage::Ping(Default::default())).await.is_err() {
-                    break;
-                }
-                continue;
-            }
-        };
-        // Whatever else is already queued goes out with it, replies first.
-        let mut frames = 0;
-        let end = loop {
-            match w.put(next).await {
-                Ok(Wrote::End) | Err(_) => break true,
-                Ok(Wrote::Frame) => frames += 1,
-                Ok(Wrote::Nothing) => {}
-            }
-            if frames >= WRITE_BATCH {
-                break false;
-            }
-            next = match replies.try_recv() {
-                Ok(out) => Next::Reply(Some(out)),
-                Err(futures_channel::mpsc::TryRecvError::Closed) => Next::Reply(None),
-                Err(_) if w.live => match events.try_recv() {
-                    Ok(event) => Next::Event(Some(event)),
-                    Err(_) => break false,
-                },
-                Err(_) => break false,
-            };
-        };
-        if end {
-            break;
-        }
-    }
-}
-
-async fn close_with(
-    sink: &mut SplitSink<WebSocket, WsMessage>,
-    code: u16,
-    reason: &'static str,
-) -> Result<(), axum::Error> {
-    sink.send(WsMessage::Close(Some(CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(reason),
-    })))
-    .await?;
-    sink.close().await
 }

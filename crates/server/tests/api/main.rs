@@ -15,6 +15,7 @@ mod delivery;
 mod handover;
 mod idempotency;
 mod isolation;
+mod lifetime;
 mod limits;
 mod resume;
 mod routing;
