@@ -29,6 +29,17 @@ impl Topic {
     }
 }
 
+/// What an event is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EventKind {
+    /// A frame for the sockets to write.
+    #[default]
+    Frame,
+    /// What the recipient may see changed (role, memberships, account state): its sockets
+    /// stop carrying inbox events at once and read their access again. Nothing is written.
+    AccessChanged,
+}
+
 /// One serialised event on its way out.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -40,6 +51,7 @@ pub struct Event {
     pub committed_at: std::time::Instant,
     /// The inbox the event is about: agent sockets limited to some inboxes skip the others.
     pub inbox_id: Option<Uuid>,
+    pub kind: EventKind,
 }
 
 /// Delivers events to every subscriber of their topic, on this node and (in a cluster) others.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use livedesk_core::fanout::{Event, Fanout, Topic};
+use livedesk_core::fanout::{Event, EventKind, Fanout, Topic};
 use livedesk_core::store::{CommitListener, CommittedMessage};
 use livedesk_protocol::frames::{AgentEventFrame, AgentFrame, VisitorFrame};
 use livedesk_protocol::model::{
@@ -41,6 +41,7 @@ fn publish_to_agents<F: serde::Serialize>(
             message_seq,
             committed_at: std::time::Instant::now(),
             inbox_id,
+            kind: EventKind::Frame,
         });
     }
 }
@@ -54,6 +55,7 @@ fn publish_to_agent(state: &SharedState, agent_id: Uuid, frame: &AgentEventFrame
             message_seq: None,
             committed_at: std::time::Instant::now(),
             inbox_id: None,
+            kind: EventKind::Frame,
         });
     }
 }
@@ -71,6 +73,7 @@ fn publish_to_visitor(
             message_seq,
             committed_at: std::time::Instant::now(),
             inbox_id: None,
+            kind: EventKind::Frame,
         });
     }
 }
@@ -101,6 +104,7 @@ impl CommitListener for MessagePublisher {
                     message_seq: position,
                     committed_at,
                     inbox_id: Some(c.inbox_id),
+                    kind: EventKind::Frame,
                 });
             }
             let visitor = VisitorMessage::from_message(m)
@@ -114,6 +118,7 @@ impl CommitListener for MessagePublisher {
                     message_seq: position,
                     committed_at,
                     inbox_id: None,
+                    kind: EventKind::Frame,
                 });
             }
         }
@@ -258,6 +263,19 @@ pub fn agent_updated(state: &SharedState, agent: AgentEntry) {
         &AgentEventFrame::AgentUpdated { agent },
         None,
     );
+}
+
+/// What `agent_id` may see changed: their open sockets stop carrying inbox events at once
+/// and read their access again before handling another frame.
+pub fn access_changed(state: &SharedState, agent_id: Uuid) {
+    state.fanout.publish(Event {
+        topic: Topic::Agent { agent_id },
+        payload: Bytes::new(),
+        message_seq: None,
+        committed_at: std::time::Instant::now(),
+        inbox_id: None,
+        kind: EventKind::AccessChanged,
+    });
 }
 
 pub fn notify(state: &SharedState, agent_id: Uuid, notification: Notification) {

@@ -4,21 +4,66 @@
 //! is told to close as "slow" (it resumes from its cursors on reconnect). An event is shared
 //! by every queue it is in ([`Shared`]), so a queue slot is one pointer, not a copy.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
-use livedesk_core::fanout::{Event, Fanout, Topic};
-use tokio::sync::mpsc;
+use livedesk_core::fanout::{Event, EventKind, Fanout, Topic};
+use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
 
 /// An event as the sockets' queues hold it.
 pub type Shared = Arc<Event>;
+
+/// The inboxes whose events a socket carries: `None` for all (admins, supervisors, and
+/// visitors, whose topic is their own).
+pub type Scope = Option<Arc<HashSet<Uuid>>>;
+
+/// What a socket may see, shared by its reader (which reads it from the store), its writer
+/// (which checks every event against it) and the hub (which revokes it when an
+/// [`EventKind::AccessChanged`] arrives, before anything else can be written or handled).
+/// A lock rather than a `watch` channel: a watch channel's shared state (with its eight
+/// notifiers) was several hundred bytes of every idle socket.
+#[derive(Default)]
+pub struct Access {
+    scope: RwLock<Scope>,
+    changed: Notify,
+}
+
+impl Access {
+    pub fn allows(&self, inbox_id: Uuid) -> bool {
+        let scope = self.scope.read().unwrap_or_else(PoisonError::into_inner);
+        scope
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(&inbox_id))
+    }
+
+    /// Sets the scope; whether it changed.
+    pub fn set(&self, scope: Scope) -> bool {
+        let mut current = self.scope.write().unwrap_or_else(PoisonError::into_inner);
+        let changed = *current != scope;
+        *current = scope;
+        changed
+    }
+
+    /// No inbox until the reader has read the access again.
+    fn revoke(&self) {
+        self.set(Some(Arc::default()));
+        self.changed.notify_one();
+    }
+
+    /// Resolves once after each revocation.
+    pub async fn changed(&self) {
+        self.changed.notified().await
+    }
+}
 
 struct Subscriber {
     id: u64,
     tx: mpsc::Sender<Shared>,
     slow: CancellationToken,
+    access: Option<Arc<Access>>,
 }
 
 #[derive(Default)]
@@ -53,13 +98,16 @@ impl Hub {
         topic: Topic,
         tx: mpsc::Sender<Shared>,
         slow: CancellationToken,
+        access: Option<Arc<Access>>,
     ) -> Subscription {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         if let Ok(mut topics) = self.topics.write() {
-            topics
-                .entry(topic)
-                .or_default()
-                .push(Subscriber { id, tx, slow });
+            topics.entry(topic).or_default().push(Subscriber {
+                id,
+                tx,
+                slow,
+                access,
+            });
         }
         Subscription {
             hub: Arc::clone(self),
@@ -76,6 +124,12 @@ impl Hub {
         let Some(subs) = topics.get(&event.topic) else {
             return;
         };
+        if event.kind == EventKind::AccessChanged {
+            for access in subs.iter().filter_map(|s| s.access.as_ref()) {
+                access.revoke();
+            }
+            return;
+        }
         for sub in subs {
             match sub.tx.try_send(Arc::clone(event)) {
                 Ok(()) => {}
@@ -122,6 +176,7 @@ mod tests {
             message_seq: None,
             committed_at: std::time::Instant::now(),
             inbox_id: None,
+            kind: EventKind::Frame,
         })
     }
 
@@ -136,7 +191,7 @@ mod tests {
         };
         let (tx, mut rx) = mpsc::channel(1);
         let slow = CancellationToken::new();
-        let sub = hub.subscribe(a, tx, slow.clone());
+        let sub = hub.subscribe(a, tx, slow.clone(), None);
         hub.deliver(&event(b));
         assert!(rx.try_recv().is_err());
         hub.deliver(&event(a));

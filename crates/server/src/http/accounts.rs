@@ -426,10 +426,23 @@ pub async fn update_inbox(
         .await?;
     let (members, routing) = (req.member_ids, req.routing);
     if let Some(members) = &members {
+        let before = state.store.inbox_member_ids(id).await?;
         state
             .store
             .set_inbox_members(admin.workspace_id, id, members)
             .await?;
+        // Whoever joined or left: their open sockets read what they may see again.
+        let mut touched: Vec<uuid::Uuid> = before
+            .iter()
+            .filter(|a| !members.contains(a))
+            .chain(members.iter().filter(|a| !before.contains(a)))
+            .copied()
+            .collect();
+        touched.sort_unstable();
+        touched.dedup();
+        for agent_id in touched {
+            crate::events::access_changed(&state, agent_id);
+        }
     }
     let routing_changed = routing.is_some();
     if let Some(routing) = routing {

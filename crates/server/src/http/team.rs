@@ -79,10 +79,14 @@ pub async fn update_agent(
         inbox_ids: req.inbox_ids,
         team_ids: req.team_ids,
     };
+    let access = changes.role.is_some() || changes.inbox_ids.is_some();
     state
         .store
         .update_agent(admin.workspace_id, id, changes)
         .await?;
+    if access {
+        events::access_changed(&state, id);
+    }
     let entry = announce(&state, admin.workspace_id, id).await?;
     // More capacity or another inbox may let queued conversations through.
     crate::routing::drain(&state, admin.workspace_id).await?;

@@ -5,9 +5,9 @@
 //! pings, and the close frame. Live events wait until the `hello` replay is written, and
 //! [`Seen`] drops any seq this socket already wrote.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes, WebSocket};
@@ -30,6 +30,7 @@ use crate::config::Rate;
 use crate::error::ApiError;
 use crate::events;
 use crate::hub::Shared;
+use crate::hub::{Access, Scope};
 use crate::limits::Bucket;
 use crate::metrics::{metrics, KindLabel};
 use crate::state::SharedState;
@@ -64,14 +65,14 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
     let (event_tx, event_rx) = mpsc::channel::<Shared>(state.config.limits.ws_queue);
     let slow = CancellationToken::new();
     let writer_done = CancellationToken::new();
-    let scope = SharedScope::default();
+    let access = Arc::new(Access::default());
     let limits = &state.config.limits;
     let writer = write_loop(
         sink,
         out_rx,
         Live {
             events: event_rx,
-            scope: Arc::clone(&scope),
+            access: Arc::clone(&access),
         },
         Bounds {
             slow: slow.clone(),
@@ -91,7 +92,7 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         abuse: Bucket::full(ABUSE_RATE),
         chatter: Bucket::full(CHATTER_RATE),
         ip: handshake.ip,
-        scope,
+        access,
     };
     let kind = reader
         .run(stream, handshake, event_tx, slow, &writer_done)
@@ -146,18 +147,9 @@ struct Reader {
     chatter: Bucket,
     /// The client's address, for the log.
     ip: IpAddr,
-    /// Which inboxes' events this socket may carry; read by the writer.
-    scope: SharedScope,
+    /// Which inboxes' events this socket may carry; read by the writer, revoked by the hub.
+    access: Arc<Access>,
 }
-
-/// The inboxes whose events an agent socket carries: `None` for all (admins, supervisors,
-/// and visitors, whose topic is their own).
-type Scope = Option<Arc<HashSet<Uuid>>>;
-
-/// The scope, written by the reader and read by the writer for each event. A lock rather
-/// than a `watch` channel: nobody waits for a change, and a watch channel's shared state
-/// (with its eight notifiers) was several hundred bytes of every idle socket.
-pub(super) type SharedScope = Arc<RwLock<Scope>>;
 
 /// How the hello went.
 enum Hello {
@@ -346,10 +338,11 @@ impl Reader {
                 Topic::Agent { agent_id: agent.id },
                 event_tx.clone(),
                 slow.clone(),
+                Some(Arc::clone(&self.access)),
             )),
             Caller::Visitor(_) => None,
         };
-        let subscription = self.state.hub.subscribe(topic, event_tx, slow);
+        let subscription = self.state.hub.subscribe(topic, event_tx, slow, None);
         let presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
         self.messages = Some(Bucket::full(limits.messages));
         // Encoded at once: a frame kept as a local would stay in the socket's task state.
@@ -392,9 +385,19 @@ impl Reader {
         let mut revalidate = tokio::time::interval(Duration::from_secs(heartbeat_secs));
         revalidate.tick().await;
         let mut last_heard = tokio::time::Instant::now();
+        let access = Arc::clone(&self.access);
         loop {
             let next = tokio::select! {
+                biased;
                 _ = writer_done.cancelled() => break,
+                // Before any further frame: what the agent may do changed.
+                _ = access.changed() => {
+                    if let Flow::Close(code, why) = Box::pin(self.still_valid()).await {
+                        self.close(code, why);
+                        break;
+                    }
+                    continue;
+                }
                 _ = revalidate.tick() => {
                     if let Flow::Close(code, why) = Box::pin(self.still_valid()).await {
                         self.close(code, why);
@@ -453,32 +456,36 @@ impl Reader {
         let scope: Scope = chat::inbox_scope(&self.state, agent)
             .await?
             .map(|ids| Arc::new(ids.into_iter().collect()));
-        let changed = {
-            let mut current = self.scope.write().unwrap_or_else(PoisonError::into_inner);
-            let changed = *current != scope;
-            *current = scope;
-            changed
-        };
-        if changed {
+        if self.access.set(scope) {
             self.conversations.clear();
         }
         Ok(())
     }
 
-    /// Agent sessions can be revoked (sign-out, password change): re-check now and then.
+    /// Reads the principal again: an agent's session may have been revoked (sign-out,
+    /// password change, deactivation) and their role or inboxes changed. Runs every
+    /// heartbeat, and at once when the hub says the agent's access changed.
     async fn still_valid(&mut self) -> Flow {
-        if let Some(caller) = self.caller.clone() {
-            if let Err(e) = self.refresh_scope(&caller).await {
-                tracing::debug!("could not refresh a socket's inboxes: {e:?}");
-            }
-        }
         let now = livedesk_core::now_ms();
-        match &self.caller {
+        match self.caller.clone() {
             Some(Caller::Agent { token_hash, .. }) => {
-                match self.state.store.session(token_hash, now).await {
-                    Ok(None) => Flow::Close(close::SESSION_REVOKED, "session ended"),
-                    _ => Flow::Continue,
+                let session = match self.state.store.session(&token_hash, now).await {
+                    Ok(Some(session)) => session,
+                    Ok(None) => return Flow::Close(close::SESSION_REVOKED, "session ended"),
+                    Err(e) => {
+                        tracing::debug!("could not re-read a socket's session: {e:?}");
+                        return Flow::Continue;
+                    }
+                };
+                let caller = Caller::Agent {
+                    agent: session.agent,
+                    token_hash,
+                };
+                if let Err(e) = self.refresh_scope(&caller).await {
+                    tracing::debug!("could not refresh a socket's inboxes: {e:?}");
                 }
+                self.caller = Some(caller);
+                Flow::Continue
             }
             // Visitor tokens are not revoked, but they do expire.
             Some(Caller::Visitor(v)) if v.expires_at <= now => {

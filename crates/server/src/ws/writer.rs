@@ -9,7 +9,7 @@
 //! library queued (RFC 6455 §5.5.1), so the peer sees a clean close rather than a dropped
 //! connection.
 
-use std::sync::PoisonError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
@@ -21,8 +21,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::seen::Seen;
-use super::session::SharedScope;
-use crate::hub::Shared;
+use crate::hub::{Access, Shared};
 use crate::metrics::metrics;
 
 /// What the reader hands the writer. Its queue is a `futures` channel, which allocates per
@@ -53,7 +52,7 @@ pub(super) enum Out {
 /// Live events for the writer, and which inboxes' events it may write.
 pub(super) struct Live {
     pub events: mpsc::Receiver<Shared>,
-    pub scope: SharedScope,
+    pub access: Arc<Access>,
 }
 
 /// What ends the writer besides its queues: the socket's "slow" signal, server shutdown,
@@ -107,7 +106,7 @@ struct Writer {
     sink: SplitSink<WebSocket, WsMessage>,
     live: bool,
     seen: Seen,
-    scope: SharedScope,
+    access: Arc<Access>,
     bounds: Bounds,
 }
 
@@ -168,14 +167,11 @@ impl Writer {
                 }
             },
             Next::Event(Some(event)) => {
-                if let Some(inbox) = event.inbox_id {
-                    let scope = self.scope.read().unwrap_or_else(PoisonError::into_inner);
-                    if scope
-                        .as_ref()
-                        .is_some_and(|allowed| !allowed.contains(&inbox))
-                    {
-                        return Ok(Wrote::Nothing);
-                    }
+                if event
+                    .inbox_id
+                    .is_some_and(|inbox| !self.access.allows(inbox))
+                {
+                    return Ok(Wrote::Nothing);
                 }
                 if let Some((conversation, seq)) = event.message_seq {
                     if !self.seen.first_time(conversation, seq) {
@@ -230,7 +226,7 @@ fn close_frame(code: u16, reason: &'static str) -> WsMessage {
 pub(super) async fn write_loop(
     sink: SplitSink<WebSocket, WsMessage>,
     mut replies: futures_channel::mpsc::Receiver<Out>,
-    Live { mut events, scope }: Live,
+    Live { mut events, access }: Live,
     bounds: Bounds,
     done: CancellationToken,
 ) {
@@ -242,7 +238,7 @@ pub(super) async fn write_loop(
         sink,
         live: false,
         seen: Seen::default(),
-        scope,
+        access,
         bounds,
     };
     let stop = 'socket: loop {
