@@ -220,6 +220,17 @@ pub trait Store: crate::directory::Directory + Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
     /// Deletes every session of the agent; returns how many there were.
     async fn delete_agent_sessions(&self, agent_id: Uuid) -> StoreResult<u64>;
+    /// Deactivates (`active = false`) or reactivates an agent of the workspace, in one
+    /// transaction. Deactivating also sets them offline, ends every session of theirs and
+    /// takes every conversation they hold that is not resolved off them (open ones back into
+    /// the queue, keeping their place); those conversations are returned. Their messages and
+    /// history stay theirs. `None` when the workspace has no such agent.
+    async fn set_agent_active(
+        &self,
+        workspace_id: Uuid,
+        agent_id: Uuid,
+        active: bool,
+    ) -> StoreResult<Option<(Agent, Vec<Conversation>)>>;
 
     async fn create_inbox(
         &self,

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     Unauthorized,
     /// E-mail and password do not match an agent.
     InvalidCredentials,
+    /// The password is right, but an admin deactivated this agent.
+    AccountDeactivated,
     /// Authenticated, but the role does not allow this.
     Forbidden,
     /// No such resource in the caller's scope (unknown and foreign ids look the same).
@@ -59,7 +61,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in table order (for documentation and tests).
-    pub const ALL: [ErrorCode; 24] = [
+    pub const ALL: [ErrorCode; 25] = [
         Self::InvalidJson,
         Self::InvalidRequest,
         Self::UnknownFrameType,
@@ -73,6 +75,7 @@ impl ErrorCode {
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::InvalidCredentials,
+        Self::AccountDeactivated,
         Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
@@ -100,6 +103,7 @@ impl ErrorCode {
             | Self::ValidationFailed => 400,
             Self::Unauthorized | Self::InvalidCredentials => 401,
             Self::Forbidden
+            | Self::AccountDeactivated
             | Self::OriginNotAllowed
             | Self::CsrfFailed
             | Self::SetupUnavailable => 403,
@@ -130,6 +134,7 @@ impl ErrorCode {
             Self::ValidationFailed => "validation_failed",
             Self::Unauthorized => "unauthorized",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountDeactivated => "account_deactivated",
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",

@@ -255,6 +255,14 @@ pub struct Agent {
     /// How many open conversations the agent takes at once.
     #[serde(default = "default_capacity")]
     pub capacity: u32,
+    /// `false` once an admin deactivated the agent: they cannot sign in, and their history
+    /// stays attributed to them.
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
 }
 
 fn default_capacity() -> u32 {

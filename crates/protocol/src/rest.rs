@@ -69,6 +69,14 @@ pub struct UpdateAgent {
     pub capacity: Option<u32>,
     pub inbox_ids: Option<Vec<Uuid>>,
     pub team_ids: Option<Vec<Uuid>>,
+    /// `false` deactivates the agent (offboarding), `true` reactivates them.
+    pub active: Option<bool>,
+}
+
+/// The answer to ending another agent's sessions.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionsEnded {
+    pub sessions_ended: u64,
 }
 
 /// An agent's changes to themselves.

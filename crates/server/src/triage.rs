@@ -175,6 +175,18 @@ pub async fn update(
     }
     let labels = req.labels.as_deref().map(validate_labels).transpose()?;
     let ws = before.workspace_id;
+    if let Some(Some(to)) = req.assignee_id {
+        let target =
+            state.store.agent_entry(ws, to).await?.ok_or_else(|| {
+                ApiError::new(ErrorCode::NotFound, "no such agent in this workspace")
+            })?;
+        if !target.agent.active {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "that agent is deactivated",
+            ));
+        }
+    }
     let changes = ConversationChanges {
         status: req.status,
         assignee_id: req.assignee_id,
@@ -308,6 +320,12 @@ pub async fn transfer(
             let target = state.store.agent_entry(ws, to).await?.ok_or_else(|| {
                 ApiError::new(ErrorCode::NotFound, "no such agent in this workspace")
             })?;
+            if !target.agent.active {
+                return Err(ApiError::new(
+                    ErrorCode::ValidationFailed,
+                    "that agent is deactivated",
+                ));
+            }
             if target.agent.role == Role::Agent && !target.inbox_ids.contains(&before.inbox_id) {
                 return Err(ApiError::new(
                     ErrorCode::ValidationFailed,

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use livedesk_core::store::{CommitListener, CommittedMessage, Store, StoreError};
 
+mod agents;
 mod codec;
 mod directory;
 pub mod postgres;

@@ -92,4 +92,5 @@ crate::queries::impl_store!(
     "'00000000-0000-0000-0000-000000000000'::uuid"
 );
 crate::directory::impl_directory!(PgStore, sqlx::Postgres);
+crate::agents::impl_agents!(PgStore, sqlx::Postgres);
 crate::routing::impl_routing!(PgStore, sqlx::Postgres, " FOR UPDATE", " FOR UPDATE OF a");

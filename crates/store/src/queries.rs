@@ -3,7 +3,8 @@
 //! Both SQLite and PostgreSQL accept `$N` placeholders, `RETURNING` and `ON CONFLICT`, so one
 //! text serves both; only the schema (migrations) and connection set-up differ.
 
-pub const AGENT_COLS: &str = "id, workspace_id, email, name, role, status, capacity";
+pub const AGENT_COLS: &str =
+    "id, workspace_id, email, name, role, status, capacity, deactivated_at IS NULL AS active";
 pub const INBOX_COLS: &str =
     "id, workspace_id, name, allowed_origins, settings, routing, identity_secret IS NOT NULL AS identity_verification, created_at";
 pub const CONTACT_COLS: &str =
@@ -60,6 +61,7 @@ macro_rules! impl_store {
                 role: codec::role(row.try_get::<&str, _>("role")?).map_err(decode)?,
                 status: codec::from_wire_name("status", row.try_get::<&str, _>("status")?).map_err(decode)?,
                 capacity: u32::try_from(row.try_get::<i64, _>("capacity")?).unwrap_or(0),
+                active: row.try_get("active")?,
             })
         }
 
@@ -348,6 +350,7 @@ macro_rules! impl_store {
                     role: new.role,
                     status: Default::default(),
                     capacity: 5,
+                    active: true,
                 };
                 sqlx::query(
                     "INSERT INTO agents (id, workspace_id, email, name, role, password_hash, created_at) \
@@ -424,9 +427,10 @@ macro_rules! impl_store {
 
             async fn session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<AgentSession>> {
                 let sql = format!(
-                    "SELECT a.id, a.workspace_id, a.email, a.name, a.role, a.status, a.capacity, s.expires_at \
+                    "SELECT a.id, a.workspace_id, a.email, a.name, a.role, a.status, a.capacity, \
+                     a.deactivated_at IS NULL AS active, s.expires_at \
                      FROM sessions s JOIN agents a ON a.id = s.agent_id \
-                     WHERE s.token_hash = $1 AND s.expires_at > $2"
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND a.deactivated_at IS NULL"
                 );
                 let row = sqlx::query(&sql)
                     .bind(token_hash)
@@ -448,6 +452,15 @@ macro_rules! impl_store {
                     .await
                     .map_err(classify)?;
                 Ok(())
+            }
+
+            async fn set_agent_active(
+                &self,
+                workspace_id: Uuid,
+                agent_id: Uuid,
+                active: bool,
+            ) -> StoreResult<Option<(Agent, Vec<Conversation>)>> {
+                self.agent_activity(workspace_id, agent_id, active).await
             }
 
             async fn delete_agent_sessions(&self, agent_id: Uuid) -> StoreResult<u64> {

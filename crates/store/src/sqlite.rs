@@ -154,4 +154,5 @@ crate::queries::impl_store!(
     "X'00000000000000000000000000000000'"
 );
 crate::directory::impl_directory!(SqliteStore, sqlx::Sqlite);
+crate::agents::impl_agents!(SqliteStore, sqlx::Sqlite);
 crate::routing::impl_routing!(SqliteStore, sqlx::Sqlite, "", "");

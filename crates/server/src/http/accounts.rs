@@ -86,6 +86,13 @@ pub async fn login(
         return Err(bad());
     }
     let agent = agent.ok_or_else(bad)?;
+    // Said only to whoever knows the password.
+    if !agent.active {
+        return Err(ApiError::new(
+            ErrorCode::AccountDeactivated,
+            "this account has been deactivated; ask an admin of your workspace",
+        ));
+    }
     tracing::info!(agent = %agent.id, "agent signed in");
     open_session(
         &state,

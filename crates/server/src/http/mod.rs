@@ -38,6 +38,7 @@ pub fn router(state: SharedState) -> Router {
             post(accounts::create_agent).get(team::list_agents),
         )
         .route("/agents/{id}", patch(team::update_agent))
+        .route("/agents/{id}/sessions", delete(team::end_sessions))
         .route("/teams", get(team::list_teams).post(team::create_team))
         .route(
             "/teams/{id}",

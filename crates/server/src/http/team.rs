@@ -7,8 +7,8 @@ use livedesk_core::directory::AgentChanges;
 use livedesk_core::values::DisplayName;
 use livedesk_protocol::model::{Agent, AgentEntry, AgentStatus, CannedResponse, Label, Role, Team};
 use livedesk_protocol::rest::{
-    AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, TeamChanges, TeamList,
-    UpdateAgent, UpdateMe,
+    AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, SessionsEnded,
+    TeamChanges, TeamList, UpdateAgent, UpdateMe,
 };
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
@@ -72,6 +72,12 @@ pub async fn update_agent(
             "admins cannot take their own admin role away",
         ));
     }
+    if id == admin.id && req.active == Some(false) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "admins cannot deactivate themselves",
+        ));
+    }
     let changes = AgentChanges {
         name: req.name.as_deref().map(DisplayName::parse).transpose()?,
         role: req.role,
@@ -87,10 +93,60 @@ pub async fn update_agent(
     if access {
         events::access_changed(&state, id);
     }
+    if let Some(active) = req.active {
+        set_active(&state, admin.workspace_id, id, active).await?;
+    }
     let entry = announce(&state, admin.workspace_id, id).await?;
     // More capacity or another inbox may let queued conversations through.
     crate::routing::drain(&state, admin.workspace_id).await?;
     Ok(axum::Json(entry))
+}
+
+/// Deactivates or reactivates an agent. A deactivated agent's sockets close at once (their
+/// sessions are gone, and they are told to read them again), and what they held goes back to
+/// the queue with a line in each conversation's timeline.
+async fn set_active(
+    state: &SharedState,
+    workspace_id: Uuid,
+    id: Uuid,
+    active: bool,
+) -> ApiResult<()> {
+    let (_, returned) = state
+        .store
+        .set_agent_active(workspace_id, id, active)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    events::access_changed(state, id);
+    for c in &returned {
+        crate::triage::timeline(
+            state,
+            c,
+            "Back in the queue: the assigned agent was deactivated".into(),
+        )
+        .await?;
+        events::conversation_updated(state, c);
+    }
+    tracing::info!(agent = %id, active, "agent activation changed");
+    Ok(())
+}
+
+/// `DELETE /agents/{id}/sessions`: an admin signs another agent out everywhere; their open
+/// sockets close at once.
+pub async fn end_sessions(
+    State(state): State<SharedState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> ApiResult<axum::Json<SessionsEnded>> {
+    let admin = caller.require_admin("ending agents' sessions")?;
+    state
+        .store
+        .agent_entry(admin.workspace_id, id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let sessions_ended = state.store.delete_agent_sessions(id).await?;
+    events::access_changed(&state, id);
+    tracing::info!(agent = %id, by = %admin.id, sessions_ended, "sessions ended by an admin");
+    Ok(axum::Json(SessionsEnded { sessions_ended }))
 }
 
 /// `PATCH /me`: an agent sets their own status (online, away, offline) or name.

@@ -149,3 +149,179 @@ on_both_backends!(
     an_agent_taken_out_of_an_inbox_stops_receiving_it_and_one_added_starts_on_postgres,
     an_agent_taken_out_of_an_inbox_stops_receiving_it_and_one_added_starts
 );
+
+async fn a_deactivated_agent_is_signed_out_everywhere_and_their_chats_go_back_to_the_queue(
+    app: TestApp,
+    _db: Database,
+) {
+    let s = app.scene().await;
+    let (admin, c) = (&s.agent, s.conversation);
+    let agent = app.new_agent(admin.agent.workspace_id, Role::Agent).await;
+    let path = format!("/api/v1/agents/{}", agent.agent.id);
+    let (status, _) = patch(&app, &path, &admin.token, json!({"inbox_ids": [s.inbox]})).await;
+    assert_eq!(status, 200);
+    let (status, body) = patch(
+        &app,
+        &format!("/api/v1/conversations/{c}"),
+        &admin.token,
+        json!({"assignee_id": agent.agent.id}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _) = app
+        .send(&agent.token, c, "a-1", "hello from the agent")
+        .await;
+    assert_eq!(status, 201);
+    let mut ws = WsClient::open(&app, &agent.token).await;
+
+    // Only admins offboard, and not themselves.
+    let other = app
+        .new_agent(admin.agent.workspace_id, Role::Supervisor)
+        .await;
+    let (status, _) = patch(&app, &path, &other.token, json!({"active": false})).await;
+    assert_eq!(status, 403);
+    let own = format!("/api/v1/agents/{}", admin.agent.id);
+    let (status, body) = patch(&app, &own, &admin.token, json!({"active": false})).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("validation_failed"))
+    );
+
+    let (status, body) = patch(&app, &path, &admin.token, json!({"active": false})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], false, "{body}");
+    assert_eq!(body["status"], "offline");
+    assert_eq!(
+        ws.expect_close().await,
+        4003,
+        "the open socket ends at once"
+    );
+
+    // Every session is gone; signing in again is refused with its own code, but only for
+    // whoever knows the password.
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/me",
+        Some(&agent.token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let res = app
+        .login(&agent.agent.email, crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(res.status().as_u16(), 403);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["code"],
+        "account_deactivated"
+    );
+    let res = app.login(&agent.agent.email, "not the password").await;
+    assert_eq!(res.status().as_u16(), 401);
+
+    // Their conversation is back in the queue; their message is still theirs.
+    let (_, conversation) = call(
+        &app,
+        reqwest::Method::GET,
+        &format!("/api/v1/conversations/{c}"),
+        Some(&admin.token),
+        None,
+    )
+    .await;
+    assert_eq!(conversation["assignee_id"], Value::Null, "{conversation}");
+    assert!(conversation["queued_at"].is_number(), "{conversation}");
+    let (_, page) = app.messages(&admin.token, c, 0).await;
+    let theirs = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "hello from the agent")
+        .cloned()
+        .unwrap();
+    assert_eq!(theirs["author"]["id"], agent.agent.id.to_string());
+    assert_eq!(theirs["author"]["name"], agent.agent.name);
+
+    // Nobody can hand them a conversation while deactivated.
+    let (status, body) = patch(
+        &app,
+        &format!("/api/v1/conversations/{c}"),
+        &admin.token,
+        json!({"assignee_id": agent.agent.id}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("validation_failed")),
+        "{body}"
+    );
+
+    // Reactivated, they sign in again.
+    let (status, body) = patch(&app, &path, &admin.token, json!({"active": true})).await;
+    assert_eq!((status, &body["active"]), (200, &json!(true)));
+    let res = app
+        .login(&agent.agent.email, crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(res.status().as_u16(), 200);
+}
+on_both_backends!(
+    a_deactivated_agent_is_signed_out_everywhere_and_their_chats_go_back_to_the_queue_on_sqlite,
+    a_deactivated_agent_is_signed_out_everywhere_and_their_chats_go_back_to_the_queue_on_postgres,
+    a_deactivated_agent_is_signed_out_everywhere_and_their_chats_go_back_to_the_queue
+);
+
+async fn an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once(
+    app: TestApp,
+    _db: Database,
+) {
+    let s = app.scene().await;
+    let agent = app.new_agent(s.agent.agent.workspace_id, Role::Agent).await;
+    let mut ws = WsClient::open(&app, &agent.token).await;
+    let path = format!("/api/v1/agents/{}/sessions", agent.agent.id);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &path,
+        Some(&agent.token),
+        None,
+    )
+    .await;
+    assert_eq!(
+        status, 403,
+        "agents do not end others' sessions, nor their own this way"
+    );
+    let (status, body) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &path,
+        Some(&s.agent.token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["sessions_ended"], 1);
+    assert_eq!(ws.expect_close().await, 4003);
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/me",
+        Some(&agent.token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 401);
+    let unknown = format!("/api/v1/agents/{}/sessions", Uuid::now_v7());
+    let (status, _) = call(
+        &app,
+        reqwest::Method::DELETE,
+        &unknown,
+        Some(&s.agent.token),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+on_both_backends!(
+    an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once_on_sqlite,
+    an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once_on_postgres,
+    an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once
+);

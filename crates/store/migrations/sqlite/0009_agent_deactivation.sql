@@ -1,0 +1,2 @@
+-- An agent can be deactivated (offboarding): sign-in refused, sessions ended, history kept.
+ALTER TABLE agents ADD COLUMN deactivated_at INTEGER;
