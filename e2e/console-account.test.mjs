@@ -194,3 +194,33 @@ test('presence: away by itself after the idle minutes set in Notifications, onli
   assert.equal(await a.page.locator('#presence').inputValue(), 'away');
   await a.context.close();
 });
+
+test('admin settings: deactivating an agent signs them out at once and keeps them out until reactivated; "sign out everywhere" ends their sessions', async () => {
+  const dora = await createAgent(env, { name: 'Dora', email: 'dora@example.com' });
+  const d = await consoleLogin(env, dora.email);
+  const a = await consoleLogin(env, 'admin@example.com', { path: '/app/settings/agents' });
+  const row = a.page.locator(`#agent-table tr[data-agent="${dora.id}"]`);
+  await row.locator('.c-deactivate').click();
+  await until(async () => (await row.locator('.c-deactivate').innerText()) === 'Confirm deactivation', { what: 'a confirmation step' });
+  await row.locator('.c-deactivate').click();
+
+  // Dora's console is back at sign-in, and signing in says why it cannot.
+  await d.page.locator('#login-email').waitFor();
+  await d.page.locator('#login-email').fill(dora.email);
+  await d.page.locator('#login-password').fill(PASSWORD);
+  await d.page.locator('#login-password').press('Enter');
+  await d.page.locator('.c-error', { hasText: 'deactivated' }).waitFor();
+  await until(async () => /deactivated/.test(await row.innerText()), { what: 'the row says deactivated' });
+  assert.equal((await env.api('GET', '/api/v1/agents')).agents.find((x) => x.id === dora.id).active, false);
+
+  await row.locator('.c-deactivate', { hasText: 'Reactivate' }).click();
+  await until(async () => (await request(env.server.url, 'POST', '/api/v1/auth/login', { body: { email: dora.email, password: PASSWORD } })).status === 200, { what: 'Dora can sign in again' });
+
+  // "Sign out everywhere" from the admin's settings.
+  const again = await consoleLogin(env, dora.email);
+  await row.locator('.c-end-sessions').click();
+  await again.page.locator('#login-email').waitFor();
+  await d.context.close();
+  await again.context.close();
+  await a.context.close();
+});

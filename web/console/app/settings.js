@@ -262,8 +262,33 @@ function agents(el, store, desk) {
         store.set({ toast: 'Saved ' + a.name + '.' });
       } catch (err) { store.set({ toast: reason(err) }); }
     } });
-    tb.append(h('tr', { 'data-agent': a.id }, h('td', { text: a.name }), h('td', { text: a.email }), h('td', null, roleSel), h('td', null, cap),
-      h('td', { text: (a.status || 'offline') + (a.connected ? ' · connected' : '') + (a.open_count != null ? ' · ' + a.open_count + ' open' : '') }), h('td', null, inb), h('td', null, tms), h('td', null, save)));
+    const self = a.id === s.me?.id;
+    const active = a.active !== false;
+    /** @param {'PATCH' | 'DELETE'} method @param {string} path @param {any} body @param {string} done */
+    const admin = async (method, path, body, done) => {
+      try {
+        const r = await call(path, { method, body });
+        if (method === 'PATCH') store.put('agents', a.id, { ...a, ...r });
+        desk.refreshDirectory().catch(() => {});
+        store.set({ toast: done });
+      } catch (err) { store.set({ toast: reason(err) }); }
+    };
+    let armed = false;
+    const toggle = h('button', { type: 'button', class: 'c-deactivate', text: active ? 'Deactivate' : 'Reactivate', disabled: self, onclick: async () => {
+      if (active && !armed) {
+        armed = true;
+        toggle.textContent = 'Confirm deactivation';
+        store.set({ toast: a.name + ' will be signed out at once and cannot sign in; their open conversations go back to the queue, their history stays. Click again to confirm.' });
+        return;
+      }
+      await admin('PATCH', '/agents/' + a.id, { active: !active }, (active ? 'Deactivated ' : 'Reactivated ') + a.name + '.');
+    } });
+    const end = h('button', { type: 'button', class: 'c-end-sessions', text: 'Sign out everywhere', disabled: self || !active, onclick: async () => {
+      await admin('DELETE', '/agents/' + a.id + '/sessions', undefined, 'Signed ' + a.name + ' out everywhere.');
+    } });
+    const state = active ? (a.status || 'offline') + (a.connected ? ' · connected' : '') + (a.open_count != null ? ' · ' + a.open_count + ' open' : '') : 'deactivated';
+    tb.append(h('tr', { 'data-agent': a.id, class: active ? '' : 'c-inactive' }, h('td', { text: a.name }), h('td', { text: a.email }), h('td', null, roleSel), h('td', null, cap),
+      h('td', { text: state }), h('td', null, inb), h('td', null, tms), h('td', null, save, toggle, end)));
   }
   const email = h('input', { type: 'email', required: true });
   const name = h('input', { required: true });

@@ -14,6 +14,8 @@ export interface Agent {
   role: Role;
   status?: Presence;
   capacity?: number;
+  /** `false` once an admin deactivated the agent. */
+  active?: boolean;
   inbox_ids?: string[];
   team_ids?: string[];
   connected?: boolean;
