@@ -10,6 +10,16 @@ use livedesk_protocol::model::{
 use uuid::Uuid;
 
 use crate::routing::RouteOutcome;
+
+/// A conversation to open, with what was decided before it is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct NewConversationRecord {
+    pub workspace_id: Uuid,
+    pub inbox_id: Uuid,
+    pub contact_id: Uuid,
+    pub assignee_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+}
 use crate::store::StoreResult;
 use crate::values::DisplayName;
 
@@ -171,6 +181,15 @@ pub trait Directory: Send + Sync + 'static {
         exclude: Option<Uuid>,
         now: Millis,
     ) -> StoreResult<RouteOutcome>;
+    /// Opens a conversation in one transaction: stored with its assignee (an active agent of
+    /// the workspace) or team, and, without an assignee, routed as [`Self::route`] does. A
+    /// crash leaves either nothing or a conversation that is assigned or queued. `NotFound`
+    /// when the contact, inbox or assignee is not of the workspace. The routing outcome is
+    /// `None` when an assignee was given.
+    async fn open_conversation(
+        &self,
+        new: NewConversationRecord,
+    ) -> StoreResult<(Conversation, Option<RouteOutcome>)>;
     /// Queued conversations (open, unassigned, `queued_at` set), in the order they are served:
     /// higher priority first, then oldest first.
     async fn queue(

@@ -535,6 +535,10 @@ macro_rules! impl_directory {
                 self.route_conversation(workspace_id, conversation_id, exclude, now).await
             }
 
+            async fn open_conversation(&self, new: livedesk_core::directory::NewConversationRecord) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
+                self.open_routed(new).await
+            }
+
             async fn queue(&self, workspace_id: Uuid, inbox_id: Option<Uuid>, limit: u32) -> StoreResult<Vec<Conversation>> {
                 self.queued(workspace_id, inbox_id, limit).await
             }

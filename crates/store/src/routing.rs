@@ -26,6 +26,63 @@ macro_rules! impl_routing {
                 now: i64,
             ) -> StoreResult<RouteOutcome> {
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                let outcome = Self::route_in(&mut tx, workspace_id, conversation_id, exclude, now).await?;
+                tx.commit().await.map_err(classify)?;
+                Ok(outcome)
+            }
+
+            async fn open_routed(
+                &self,
+                new: livedesk_core::directory::NewConversationRecord,
+            ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
+                let now = now_ms();
+                let id = Uuid::now_v7();
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                // The contact and the inbox must belong to this workspace (a contact may chat
+                // in any inbox of its workspace, e.g. after a verified identify), and so must an
+                // assignee, who must be active.
+                let done = sqlx::query(
+                    "INSERT INTO conversations (id, workspace_id, inbox_id, contact_id, status, last_seq, \
+                     created_at, updated_at, assignee_id, assigned_at, team_id) \
+                     SELECT $1, $2, $3, $4, 'open', 0, $5, $5, $6, CASE WHEN $6 IS NULL THEN NULL ELSE $5 END, $7 \
+                     FROM contacts WHERE id = $4 AND workspace_id = $2 \
+                     AND EXISTS (SELECT 1 FROM inboxes i WHERE i.id = $3 AND i.workspace_id = $2) \
+                     AND ($6 IS NULL OR EXISTS (SELECT 1 FROM agents a WHERE a.id = $6 AND a.workspace_id = $2 \
+                                               AND a.deactivated_at IS NULL)) \
+                     AND ($7 IS NULL OR EXISTS (SELECT 1 FROM teams t WHERE t.id = $7 AND t.workspace_id = $2))",
+                )
+                .bind(id)
+                .bind(new.workspace_id)
+                .bind(new.inbox_id)
+                .bind(new.contact_id)
+                .bind(now)
+                .bind(new.assignee_id)
+                .bind(new.team_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(classify)?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let outcome = match new.assignee_id {
+                    None => Some(Self::route_in(&mut tx, new.workspace_id, id, None, now).await?),
+                    Some(_) => None,
+                };
+                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, new.workspace_id, conversation_from_row)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                tx.commit().await.map_err(classify)?;
+                Ok((conversation, outcome))
+            }
+
+            /// Routing's steps inside the caller's transaction.
+            async fn route_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                workspace_id: Uuid,
+                conversation_id: Uuid,
+                exclude: Option<Uuid>,
+                now: i64,
+            ) -> StoreResult<RouteOutcome> {
                 let sql = format!(
                     "SELECT status, assignee_id, inbox_id, team_id FROM conversations WHERE id = $1 AND workspace_id = $2{}",
                     $lock
@@ -33,7 +90,7 @@ macro_rules! impl_routing {
                 let row = sqlx::query(&sql)
                     .bind(conversation_id)
                     .bind(workspace_id)
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut **tx)
                     .await
                     .map_err(classify)?;
                 let Some(row) = row else { return Ok(RouteOutcome::Skipped) };
@@ -49,7 +106,7 @@ macro_rules! impl_routing {
                 )
                 .bind(inbox_id)
                 .bind(team_id)
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await
                 .map_err(classify)?;
                 let routing: RoutingSettings =
@@ -77,7 +134,7 @@ macro_rules! impl_routing {
                 let rows = if policy == RoutingPolicy::Manual {
                     Vec::new()
                 } else {
-                    q.build().fetch_all(&mut *tx).await.map_err(classify)?
+                    q.build().fetch_all(&mut **tx).await.map_err(classify)?
                 };
                 let mut counts: Vec<(Uuid, i64)> = Vec::new();
                 if !rows.is_empty() {
@@ -90,7 +147,7 @@ macro_rules! impl_routing {
                         sep.push_bind(row.try_get::<Uuid, _>(0).map_err(classify)?);
                     }
                     q.push(") GROUP BY assignee_id");
-                    for row in q.build().fetch_all(&mut *tx).await.map_err(classify)? {
+                    for row in q.build().fetch_all(&mut **tx).await.map_err(classify)? {
                         counts.push((row.try_get(0).map_err(classify)?, row.try_get(1).map_err(classify)?));
                     }
                 }
@@ -113,13 +170,13 @@ macro_rules! impl_routing {
                         .bind(agent_id)
                         .bind(now)
                         .bind(conversation_id)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await
                         .map_err(classify)?;
                         sqlx::query("UPDATE agents SET last_assigned_at = $1 WHERE id = $2")
                             .bind(now)
                             .bind(agent_id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await
                             .map_err(classify)?;
                         true
@@ -129,7 +186,7 @@ macro_rules! impl_routing {
                         sqlx::query("UPDATE conversations SET assigned_at = $1 WHERE id = $2")
                             .bind(now)
                             .bind(conversation_id)
-                            .execute(&mut *tx)
+                            .execute(&mut **tx)
                             .await
                             .map_err(classify)?;
                         false
@@ -140,16 +197,15 @@ macro_rules! impl_routing {
                         )
                         .bind(now)
                         .bind(conversation_id)
-                        .execute(&mut *tx)
+                        .execute(&mut **tx)
                         .await
                         .map_err(classify)?;
                         false
                     }
                 };
-                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", conversation_id, workspace_id, conversation_from_row)
+                let conversation = scoped(&mut **tx, CONVERSATION_COLS, "conversations", conversation_id, workspace_id, conversation_from_row)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                tx.commit().await.map_err(classify)?;
                 Ok(if outcome {
                     RouteOutcome::Assigned(conversation)
                 } else if conversation.assignee_id.is_some() {

@@ -4,10 +4,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use livedesk_core::directory::{
-    AssigneeFilter, ConversationChanges, ConversationQuery, ConversationSort,
+    AssigneeFilter, ConversationQuery, ConversationSort, NewConversationRecord,
 };
-use livedesk_core::now_ms;
-use livedesk_core::routing::RouteOutcome;
 use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::{
     Conversation, ConversationStatus, Role, VisitorConversation, VisitorMessage,
@@ -66,57 +64,29 @@ pub async fn create(
     } else if req.assignee_id.is_some() {
         return Err(ApiError::forbidden("assigning conversations"));
     }
-    let mut conversation = state
-        .store
-        .create_conversation(caller.workspace_id(), inbox_id, contact_id)
-        .await?;
-    if let Some(assignee) = req.assignee_id {
-        conversation = state
-            .store
-            .change_conversation(
-                conversation.workspace_id,
-                conversation.id,
-                ConversationChanges {
-                    assignee_id: Some(Some(assignee)),
-                    ..Default::default()
-                },
-            )
-            .await?;
-    }
     // A visitor's conversation goes to the team its contact's details call for.
-    if let Caller::Visitor(v) = &caller {
-        if let (Some(inbox), Some(contact)) = (
+    let team_id = match &caller {
+        Caller::Visitor(v) => match (
             state.store.inbox(inbox_id).await?,
             state.store.contact(v.workspace_id, v.contact_id).await?,
         ) {
-            if let Some(team) = inbox.routing.team_for(&contact) {
-                conversation = state
-                    .store
-                    .change_conversation(
-                        conversation.workspace_id,
-                        conversation.id,
-                        ConversationChanges {
-                            team_id: Some(Some(team)),
-                            ..Default::default()
-                        },
-                    )
-                    .await?;
-            }
-        }
-    }
-    // Routed before anyone hears of it, so `conversation.created` shows it assigned or queued.
-    let outcome = match conversation.assignee_id {
-        None => Some(
-            state
-                .store
-                .route(conversation.workspace_id, conversation.id, None, now_ms())
-                .await?,
-        ),
-        Some(_) => None,
+            (Some(inbox), Some(contact)) => inbox.routing.team_for(&contact),
+            _ => None,
+        },
+        Caller::Agent { .. } => None,
     };
-    if let Some(RouteOutcome::Assigned(c) | RouteOutcome::Queued(c)) = &outcome {
-        conversation = c.clone();
-    }
+    // One transaction: stored, and assigned or routed (so `conversation.created` shows it
+    // assigned or queued, and a crash cannot leave it open and in nobody's queue).
+    let (conversation, outcome) = state
+        .store
+        .open_conversation(NewConversationRecord {
+            workspace_id: caller.workspace_id(),
+            inbox_id,
+            contact_id,
+            assignee_id: req.assignee_id,
+            team_id,
+        })
+        .await?;
     events::conversation_created(&state, &conversation);
     if let Some(outcome) = &outcome {
         crate::routing::announce(&state, outcome).await?;

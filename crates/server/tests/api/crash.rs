@@ -16,7 +16,7 @@ const ADMIN_EMAIL: &str = "crash-admin@example.com";
 
 /// The `livedesk` binary as a child process, started with a clean `LIVEDESK_*` environment
 /// (the test runner's own `LIVEDESK_TEST_POSTGRES_URL` would otherwise be read as an unknown
-/// configuration key) and a message rate high enough for a pipelined burst.
+/// configuration key), and message and visitor-session rates high enough for bursts.
 struct Child {
     process: tokio::process::Child,
     addr: SocketAddr,
@@ -45,6 +45,7 @@ impl Child {
             .arg("127.0.0.1:0")
             .env("LIVEDESK_LOG_FORMAT", "text")
             .env("LIVEDESK_LIMITS__MESSAGES", "10000/s")
+            .env("LIVEDESK_LIMITS__WIDGET_SESSIONS", "10000/s")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -425,4 +426,84 @@ async fn server_restarted_mid_conversation_on_the_same_data_dir_clients_resume_w
 async fn server_restarted_mid_conversation_on_the_same_database_clients_resume_with_no_gap_on_postgres(
 ) {
     restart_without_gap(Backend::Postgres).await;
+}
+
+/// Opening a conversation is one transaction (stored, then assigned or queued): a server
+/// killed while many are being opened leaves each one it stored assigned or in the queue,
+/// never open and in nobody's queue.
+async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued(backend: Backend) {
+    let Some(db) = Database::new(backend).await else {
+        return;
+    };
+    create_admin_with_cli(&db).await;
+    let mut server = Child::start(&db).await;
+    let http = reqwest::Client::new();
+    let world = build_world(&server, &http).await;
+    let inbox = post(
+        &http,
+        server.url("/api/v1/inboxes"),
+        Some(&world.admin_token),
+        json!({"name": "Busy site", "allowed_origins": []}),
+    )
+    .await;
+    let mut visitors = Vec::new();
+    for _ in 0..150 {
+        let v = post(
+            &http,
+            server.url("/api/v1/widget/sessions"),
+            None,
+            json!({"inbox_id": inbox["id"]}),
+        )
+        .await;
+        visitors.push(v["visitor_token"].as_str().unwrap().to_owned());
+    }
+    let opened = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    for token in visitors {
+        let (http, url, opened) = (
+            http.clone(),
+            server.url("/api/v1/conversations"),
+            std::sync::Arc::clone(&opened),
+        );
+        tokio::spawn(async move {
+            let sent = http.post(url).bearer_auth(token).json(&json!({})).send();
+            if matches!(sent.await, Ok(res) if res.status() == 201) {
+                opened.add_permits(1);
+            }
+        });
+    }
+    // Some are answered, many are in flight: now.
+    let _ = opened.acquire_many(20).await.unwrap();
+    server.kill_9().await;
+
+    let server = Child::start(&db).await;
+    let res = http
+        .get(server.url("/api/v1/conversations?status=open&limit=200"))
+        .bearer_auth(&world.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page: Value = res.json().await.unwrap();
+    let conversations = page["conversations"].as_array().unwrap();
+    assert!(conversations.len() > 20, "{} stored", conversations.len());
+    let stranded: Vec<&Value> = conversations
+        .iter()
+        .filter(|c| c["assignee_id"].is_null() && c["queued_at"].is_null())
+        .collect();
+    assert!(
+        stranded.is_empty(),
+        "{} of {} conversations are open, unassigned and not queued: {stranded:?}",
+        stranded.len(),
+        conversations.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued_on_sqlite() {
+    conversations_opened_while_the_server_dies_are_all_assigned_or_queued(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued_on_postgres() {
+    conversations_opened_while_the_server_dies_are_all_assigned_or_queued(Backend::Postgres).await;
 }
