@@ -28,6 +28,7 @@ function serverEnv(...more) {
 const TEST_ENV = {
   LIVEDESK_LIMITS__LOGIN: '1000/s',
   LIVEDESK_LIMITS__WIDGET_SESSIONS: '1000/s',
+  LIVEDESK_LIMITS__CONVERSATIONS: '1000/s',
   RUST_LOG: process.env.RUST_LOG || 'warn',
 };
 

@@ -67,8 +67,13 @@ pub struct Limits {
     /// this long closes the socket as slow: a peer that stops reading cannot hold it open.
     pub write_timeout_secs: u64,
     pub login: Rate,
+    /// Failed sign-ins per account (e-mail), from any address.
+    pub login_account: Rate,
     pub widget_sessions: Rate,
+    /// Messages (and page views) per sender, across all their sockets and REST.
     pub messages: Rate,
+    /// Conversations opened per sender (visitor or agent).
+    pub conversations: Rate,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +170,10 @@ impl Default for Config {
                     count: 10,
                     per: Duration::from_secs(60),
                 },
+                login_account: Rate {
+                    count: 10,
+                    per: Duration::from_secs(15 * 60),
+                },
                 widget_sessions: Rate {
                     count: 30,
                     per: Duration::from_secs(60),
@@ -172,6 +181,10 @@ impl Default for Config {
                 messages: Rate {
                     count: 30,
                     per: Duration::from_secs(10),
+                },
+                conversations: Rate {
+                    count: 20,
+                    per: Duration::from_secs(60),
                 },
             },
             sessions: Sessions {

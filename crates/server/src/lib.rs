@@ -97,7 +97,9 @@ impl App {
         let state = Arc::new(AppState {
             login_limiter: KeyedLimiter::new(limits.login),
             widget_limiter: KeyedLimiter::new(limits.widget_sessions),
+            account_limiter: KeyedLimiter::new(limits.login_account),
             message_limiter: KeyedLimiter::new(limits.messages),
+            conversation_limiter: KeyedLimiter::new(limits.conversations),
             fanout,
             hub,
             presence: Default::default(),

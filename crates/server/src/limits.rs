@@ -25,6 +25,13 @@ impl Bucket {
         }
     }
 
+    /// Whether a token is available, without taking it.
+    pub fn peek(&mut self, rate: Rate) -> Result<(), Duration> {
+        self.take(rate)?;
+        self.tokens += 1.0;
+        Ok(())
+    }
+
     /// Takes a token, or says how long until one is available.
     pub fn take(&mut self, rate: Rate) -> Result<(), Duration> {
         let now = Instant::now();
@@ -55,7 +62,26 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
         }
     }
 
+    /// Refused while `key`'s bucket is empty; takes nothing (see [`Self::charge`]): for
+    /// limits that count failures only, such as failed sign-ins.
+    pub fn blocked(&self, key: &K) -> Result<(), Duration> {
+        self.with(key, Bucket::peek)
+    }
+
+    /// Takes a token for `key` if one is left.
+    pub fn charge(&self, key: &K) {
+        let _ = self.check(key);
+    }
+
     pub fn check(&self, key: &K) -> Result<(), Duration> {
+        self.with(key, Bucket::take)
+    }
+
+    fn with(
+        &self,
+        key: &K,
+        op: fn(&mut Bucket, Rate) -> Result<(), Duration>,
+    ) -> Result<(), Duration> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
@@ -65,10 +91,12 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
             buckets.retain(|_, b| now.duration_since(b.updated) < self.rate.per);
         }
         let rate = self.rate;
-        buckets
-            .entry(key.clone())
-            .or_insert_with(|| Bucket::full(rate))
-            .take(rate)
+        op(
+            buckets
+                .entry(key.clone())
+                .or_insert_with(|| Bucket::full(rate)),
+            rate,
+        )
     }
 }
 
@@ -101,5 +129,19 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.check(&"ip").is_ok());
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failure_only_limit_is_looked_at_freely_and_charged_on_failure() {
+        let limiter = KeyedLimiter::new(rate(2, 60));
+        for _ in 0..10 {
+            assert!(limiter.blocked(&"ada").is_ok(), "looking takes nothing");
+        }
+        limiter.charge(&"ada");
+        limiter.charge(&"ada");
+        assert!(limiter.blocked(&"ada").is_err());
+        assert!(limiter.blocked(&"bob").is_ok());
+        tokio::time::advance(Duration::from_secs(30)).await;
+        assert!(limiter.blocked(&"ada").is_ok());
     }
 }

@@ -27,8 +27,12 @@ pub struct AppState {
     pub fanout: Arc<dyn Fanout>,
     pub login_limiter: KeyedLimiter<IpAddr>,
     pub widget_limiter: KeyedLimiter<IpAddr>,
-    /// REST sends, per sender (agent or contact).
+    /// Failed sign-ins per account (e-mail).
+    pub account_limiter: KeyedLimiter<String>,
+    /// Sends and page views per sender (agent or contact), over every socket and REST.
     pub message_limiter: KeyedLimiter<Uuid>,
+    /// Conversations opened per sender (agent or contact).
+    pub conversation_limiter: KeyedLimiter<Uuid>,
     /// Cancelled when the server begins shutting down.
     pub shutdown: CancellationToken,
     /// Sockets and other tasks to wait for on shutdown.

@@ -74,6 +74,13 @@ pub async fn login(
         .check(&ip)
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let bad = || ApiError::new(ErrorCode::InvalidCredentials, "email or password is wrong");
+    // Failed attempts per account too, from whatever addresses they come.
+    let account = req.email.trim().to_lowercase();
+    state.account_limiter.blocked(&account).map_err(|wait| {
+        ApiError::rate_limited(wait.as_millis() as u64).with_message(
+            "too many failed sign-ins for this account; try again later or reset the password",
+        )
+    })?;
     let credentials = match Email::parse(&req.email) {
         Ok(email) => state.store.agent_credentials(&email).await?,
         Err(_) => None,
@@ -83,6 +90,7 @@ pub async fn login(
         None => (None, None),
     };
     if !auth::verify_password(hash, req.password).await {
+        state.account_limiter.charge(&account);
         return Err(bad());
     }
     let agent = agent.ok_or_else(bad)?;

@@ -31,6 +31,10 @@ pub async fn create(
     caller: Caller,
     Json(req): Json<NewConversation>,
 ) -> ApiResult<Response> {
+    state
+        .conversation_limiter
+        .check(&caller.actor_id())
+        .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let (inbox_id, contact_id) = match &caller {
         Caller::Visitor(v) => {
             if req.inbox_id.is_some_and(|i| i != v.inbox_id)

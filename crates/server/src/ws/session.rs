@@ -88,7 +88,6 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         out: out_tx,
         caller: None,
         conversations: HashMap::new(),
-        messages: None,
         abuse: Bucket::full(ABUSE_RATE),
         chatter: Bucket::full(CHATTER_RATE),
         ip: handshake.ip,
@@ -141,7 +140,6 @@ struct Reader {
     caller: Option<Caller>,
     /// Conversations this socket may use; ownership never changes, so caching is safe.
     conversations: HashMap<Uuid, Conversation>,
-    messages: Option<Bucket>,
     abuse: Bucket,
     /// Typing and receipts: ephemeral or cumulative, so over the rate they are dropped.
     chatter: Bucket,
@@ -344,7 +342,6 @@ impl Reader {
         };
         let subscription = self.state.hub.subscribe(topic, event_tx, slow, None);
         let presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
-        self.messages = Some(Bucket::full(limits.messages));
         // Encoded at once: a frame kept as a local would stay in the socket's task state.
         let welcome = encode::<VisitorFrame>(&ServerFrame::Welcome {
             id: id.clone(),
@@ -495,13 +492,14 @@ impl Reader {
         }
     }
 
-    /// One token of this socket's message budget (sends and page views).
+    /// One token of the sender's message budget (sends and page views), shared by all their
+    /// sockets and REST.
     fn take_token(&mut self) -> Result<(), ApiError> {
-        let rate = self.state.config.limits.messages;
-        match self.messages.as_mut().map(|b| b.take(rate)) {
-            Some(Err(wait)) => Err(ApiError::rate_limited(wait.as_millis() as u64)),
-            _ => Ok(()),
-        }
+        let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
+        self.state
+            .message_limiter
+            .check(&caller.actor_id())
+            .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))
     }
 
     async fn conversation(&mut self, id: Uuid) -> Result<Conversation, ApiError> {

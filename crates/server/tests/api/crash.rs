@@ -46,6 +46,7 @@ impl Child {
             .env("LIVEDESK_LOG_FORMAT", "text")
             .env("LIVEDESK_LIMITS__MESSAGES", "10000/s")
             .env("LIVEDESK_LIMITS__WIDGET_SESSIONS", "10000/s")
+            .env("LIVEDESK_LIMITS__CONVERSATIONS", "10000/s")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -67,7 +67,9 @@ impl Database {
         let plenty = livedesk_server::config::Rate::try_from("100000/s".to_owned()).unwrap();
         config.limits.messages = plenty;
         config.limits.login = plenty;
+        config.limits.login_account = plenty;
         config.limits.widget_sessions = plenty;
+        config.limits.conversations = plenty;
         config
     }
 }

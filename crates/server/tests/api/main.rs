@@ -13,6 +13,7 @@ mod tls;
 
 mod bad_input;
 mod delivery;
+mod floods;
 mod handover;
 mod idempotency;
 mod isolation;
