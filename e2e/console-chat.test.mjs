@@ -238,6 +238,7 @@ test('canned responses fill in variables; a note with an @mention notifies B and
   await plan.fill('Enterprise');
   await plan.press('Enter');
   const contactId = (await env.api('GET', '/api/v1/conversations/' + id)).contact_id;
+  const token = await visitorToken(v.frame);
   await until(async () => (await env.api('GET', '/api/v1/contacts/' + contactId)).contact.attributes.plan === 'Enterprise', { what: 'the attribute saved' });
   await a.page.locator('#attr-key').fill('seats');
   await a.page.locator('#attr-value').fill('12');
@@ -331,4 +332,25 @@ test('transfer to a team, labels, priority and snooze, consistent for two agents
   await until(async () => (await b.page.locator('#conv-status').innerText()) === 'Open', { what: 'open again at B' });
   assert.ok(!v.frames.some((f) => f.includes('Billing, please take')), 'the note never reaches the visitor');
   await Promise.all([a.context.close(), b.context.close(), v.context.close()]);
+});
+
+test('blocking a visitor from the customer panel ends their chat session at once', async () => {
+  const v = await visitor('/block-me', 'Buy cheap watches!!!');
+  const a = await consoleLogin(env, alex.email);
+  await a.page.locator('button[data-view="unassigned"]').click();
+  const id = await rowFor(a.page, 'cheap watches');
+  await a.page.locator(`.c-row-item[data-id="${id}"] a`).click();
+  const contactId = (await env.api('GET', '/api/v1/conversations/' + id)).contact_id;
+  const token = await visitorToken(v.frame);
+  await a.page.locator('#block-contact').click();
+  await until(async () => (await a.page.locator('#block-contact').innerText()) === 'Confirm: block', { what: 'a confirmation step' });
+  await a.page.locator('#block-contact').click();
+  await a.page.locator('#blocked').waitFor();
+  const contact = await env.api('GET', '/api/v1/contacts/' + contactId);
+  assert.equal((contact.contact ?? contact).blocked, true);
+  // The visitor's old token is refused; the widget carries on only as a new, unknown visitor.
+  await until(async () => (await visitorToken(v.frame)) !== token, { what: 'the widget dropped the blocked token' });
+  await a.page.locator('#block-contact', { hasText: 'Unblock' }).click();
+  await until(async () => !(await a.page.locator('#blocked').count()), { what: 'unblocked' });
+  await Promise.all([a.context.close(), v.context.close()]);
 });

@@ -220,6 +220,14 @@ pub trait Store: crate::directory::Directory + Send + Sync + 'static {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
     /// Deletes every session of the agent; returns how many there were.
     async fn delete_agent_sessions(&self, agent_id: Uuid) -> StoreResult<u64>;
+    /// Blocks a contact (their visitor sessions are deleted, and sessions are refused while
+    /// blocked) or lifts the block. `None` when the workspace has no such contact.
+    async fn set_contact_blocked(
+        &self,
+        workspace_id: Uuid,
+        contact_id: Uuid,
+        blocked: bool,
+    ) -> StoreResult<Option<Contact>>;
     /// Deactivates (`active = false`) or reactivates an agent of the workspace, in one
     /// transaction. Deactivating also sets them offline, ends every session of theirs and
     /// takes every conversation they hold that is not resolved off them (open ones back into

@@ -501,6 +501,9 @@ pub struct Contact {
     /// Custom attributes: string keys to strings, numbers, booleans or null.
     pub attributes: serde_json::Map<String, serde_json::Value>,
     pub created_at: Millis,
+    /// Blocked from the console: their visitor sessions are ended and refused.
+    #[serde(default)]
+    pub blocked: bool,
 }
 
 /// Who a socket or request belongs to, as told to that client.

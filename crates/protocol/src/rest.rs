@@ -292,6 +292,9 @@ pub struct UpdateContact {
     pub name: Option<String>,
     pub email: Option<String>,
     pub attributes: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `true` blocks the contact: their visitor sessions end (open sockets close with 4003)
+    /// and a verified identify as them is refused; `false` lifts the block.
+    pub blocked: Option<bool>,
 }
 
 /// The contact as its visitor sees it.

@@ -268,8 +268,17 @@ pub fn agent_updated(state: &SharedState, agent: AgentEntry) {
 /// What `agent_id` may see changed: their open sockets stop carrying inbox events at once
 /// and read their access again before handling another frame.
 pub fn access_changed(state: &SharedState, agent_id: Uuid) {
+    revoke(state, Topic::Agent { agent_id });
+}
+
+/// A contact was blocked: their visitor sockets re-check and close.
+pub fn contact_blocked(state: &SharedState, contact_id: Uuid) {
+    revoke(state, Topic::Visitor { contact_id });
+}
+
+fn revoke(state: &SharedState, topic: Topic) {
     state.fanout.publish(Event {
-        topic: Topic::Agent { agent_id },
+        topic,
         payload: Bytes::new(),
         message_seq: None,
         committed_at: std::time::Instant::now(),

@@ -8,7 +8,8 @@ pub const AGENT_COLS: &str =
 pub const INBOX_COLS: &str =
     "id, workspace_id, name, allowed_origins, settings, routing, identity_secret IS NOT NULL AS identity_verification, created_at";
 pub const CONTACT_COLS: &str =
-    "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at";
+    "id, workspace_id, inbox_id, name, email, external_id, verified, attributes, created_at, \
+     blocked_at IS NOT NULL AS blocked";
 pub const CONVERSATION_COLS: &str =
     "id, workspace_id, inbox_id, contact_id, status, assignee_id, team_id, priority, labels, \
      snoozed_until, queued_at, assigned_at, last_seq, agent_delivered, agent_read, \
@@ -91,6 +92,7 @@ macro_rules! impl_store {
                 verified: row.try_get("verified")?,
                 attributes: codec::json_from(row.try_get::<&str, _>("attributes")?).map_err(decode)?,
                 created_at: row.try_get("created_at")?,
+                blocked: row.try_get("blocked")?,
             })
         }
 
@@ -454,6 +456,38 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn set_contact_blocked(
+                &self,
+                workspace_id: Uuid,
+                contact_id: Uuid,
+                blocked: bool,
+            ) -> StoreResult<Option<Contact>> {
+                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                let sql = format!(
+                    "UPDATE contacts SET blocked_at = CASE WHEN $3 THEN COALESCE(blocked_at, $4) ELSE NULL END \
+                     WHERE id = $1 AND workspace_id = $2 RETURNING {CONTACT_COLS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(contact_id)
+                    .bind(workspace_id)
+                    .bind(blocked)
+                    .bind(now_ms())
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(classify)?;
+                let Some(row) = row else { return Ok(None) };
+                let contact = contact_from_row(&row).map_err(classify)?;
+                if blocked {
+                    sqlx::query("DELETE FROM visitor_sessions WHERE contact_id = $1")
+                        .bind(contact_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(classify)?;
+                }
+                tx.commit().await.map_err(classify)?;
+                Ok(Some(contact))
+            }
+
             async fn set_agent_active(
                 &self,
                 workspace_id: Uuid,
@@ -541,6 +575,7 @@ macro_rules! impl_store {
                     verified: false,
                     attributes: Default::default(),
                     created_at: now_ms(),
+                    blocked: false,
                 };
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 sqlx::query(
@@ -572,8 +607,9 @@ macro_rules! impl_store {
 
             async fn visitor_session(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<VisitorSession>> {
                 let row = sqlx::query(
-                    "SELECT contact_id, inbox_id, workspace_id, expires_at FROM visitor_sessions \
-                     WHERE token_hash = $1 AND expires_at > $2",
+                    "SELECT s.contact_id, s.inbox_id, s.workspace_id, s.expires_at FROM visitor_sessions s \
+                     JOIN contacts c ON c.id = s.contact_id \
+                     WHERE s.token_hash = $1 AND s.expires_at > $2 AND c.blocked_at IS NULL",
                 )
                 .bind(token_hash)
                 .bind(now)

@@ -27,6 +27,7 @@ export function customerPanel(store, desk, id) {
     clear(el);
     el.append(h('h3', { id: 'customer-name', text: contactName(contact, cid) }));
     if (contact?.verified) el.append(h('span', { class: 'c-chip c-verified', id: 'verified', text: '✓ Verified', title: 'Identity confirmed by the website' }));
+    if (contact?.blocked) el.append(h('span', { class: 'c-chip c-blocked', id: 'blocked', text: 'Blocked', title: 'Their widget sessions were ended and are refused' }));
     el.append(h('dl', { class: 'c-facts' },
       h('dt', { text: 'E-mail' }), h('dd', { id: 'customer-email', text: contact?.email || '—' }),
       ...(detail ? [
@@ -53,6 +54,22 @@ export function customerPanel(store, desk, id) {
     const ul = h('ul', { class: 'c-prev', id: 'previous-conversations' });
     for (const c of others) ul.append(h('li', null, h('a', { href: '/app/conversations/' + c.id, text: clock(c.created_at) + ' · ' + STATUS_TEXT[c.status] })));
     el.append(ul);
+    if (contact) el.append(blocking(contact));
+  };
+
+  /** Block (two steps, so a slip cannot do it) or lift a block. @param {import('./types.js').Contact} contact */
+  const blocking = (contact) => {
+    let armed = false;
+    const button = h('button', { type: 'button', id: 'block-contact', class: 'c-danger', text: contact.blocked ? 'Unblock' : 'Block this visitor', onclick: () => {
+      if (!contact.blocked && !armed) {
+        armed = true;
+        button.textContent = 'Confirm: block';
+        store.set({ toast: 'Blocking ends their chat sessions at once and refuses their verified identity. Click again to confirm.' });
+        return;
+      }
+      patch({ blocked: !contact.blocked });
+    } });
+    return h('div', { class: 'c-block' }, button);
   };
 
   /** @param {import('./types.js').PageView} p */

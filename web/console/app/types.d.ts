@@ -79,6 +79,8 @@ export interface Contact {
   verified: boolean;
   attributes: Record<string, unknown>;
   created_at?: number;
+  /** Blocked: their visitor sessions ended and are refused. */
+  blocked?: boolean;
 }
 
 export interface PageView { contact_id: string; url: string; title: string | null; referrer: string | null; viewed_at: number }

@@ -92,10 +92,21 @@ pub async fn update(
             .transpose()?,
         ..ContactChanges::default()
     };
-    let contact = state
+    let mut contact = state
         .store
         .update_contact(agent.workspace_id, id, changes)
         .await?;
+    if let Some(blocked) = req.blocked {
+        contact = state
+            .store
+            .set_contact_blocked(agent.workspace_id, id, blocked)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        if blocked {
+            events::contact_blocked(&state, id);
+        }
+        tracing::info!(contact = %id, by = %agent.id, blocked, "contact block changed");
+    }
     events::contact_updated(&state, contact.clone());
     Ok(axum::Json(contact))
 }

@@ -326,6 +326,12 @@ pub async fn identify(
         .contact(v.workspace_id, v.contact_id)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
+    if existing.as_ref().is_some_and(|c| c.blocked) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "this visitor has been blocked",
+        ));
+    }
     let response = match existing {
         // This person is known: continue as them, so their history follows.
         Some(known) if known.id != current.id => {

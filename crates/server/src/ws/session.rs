@@ -340,7 +340,12 @@ impl Reader {
             )),
             Caller::Visitor(_) => None,
         };
-        let subscription = self.state.hub.subscribe(topic, event_tx, slow, None);
+        // A visitor's own topic carries their block; an agent's, their personal topic.
+        let visitor_access = matches!(caller, Caller::Visitor(_)).then(|| Arc::clone(&self.access));
+        let subscription = self
+            .state
+            .hub
+            .subscribe(topic, event_tx, slow, visitor_access);
         let presence = Box::pin(super::presence::Connected::new(&self.state, &caller)).await;
         // Encoded at once: a frame kept as a local would stay in the socket's task state.
         let welcome = encode::<VisitorFrame>(&ServerFrame::Welcome {
@@ -387,9 +392,9 @@ impl Reader {
             let next = tokio::select! {
                 biased;
                 _ = writer_done.cancelled() => break,
-                // Before any further frame: what the agent may do changed.
+                // Before any further frame: what the principal may do changed.
                 _ = access.changed() => {
-                    if let Flow::Close(code, why) = Box::pin(self.still_valid()).await {
+                    if let Flow::Close(code, why) = Box::pin(self.access_changed()).await {
                         self.close(code, why);
                         break;
                     }
@@ -457,6 +462,26 @@ impl Reader {
             self.conversations.clear();
         }
         Ok(())
+    }
+
+    /// The hub said the principal's access changed: an agent reads theirs again; a visitor
+    /// was blocked (or their contact is gone), and the socket ends.
+    async fn access_changed(&mut self) -> Flow {
+        let Some(Caller::Visitor(v)) = &self.caller else {
+            return self.still_valid().await;
+        };
+        match self.state.store.contact(v.workspace_id, v.contact_id).await {
+            Ok(Some(contact)) if !contact.blocked => {
+                // Nothing of the visitor's own topic is scoped by inbox.
+                self.access.set(None);
+                Flow::Continue
+            }
+            Ok(_) => Flow::Close(close::SESSION_REVOKED, "session ended"),
+            Err(e) => {
+                tracing::debug!("could not re-read a visitor's contact: {e:?}");
+                Flow::Close(close::SERVICE_RESTART, "try again")
+            }
+        }
     }
 
     /// Reads the principal again: an agent's session may have been revoked (sign-out,

@@ -325,3 +325,97 @@ on_both_backends!(
     an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once_on_postgres,
     an_admin_ends_another_agent_s_sessions_and_their_sockets_close_at_once
 );
+
+/// An HS256 identity token for `sub`, as a customer's backend signs it.
+fn identity(secret: &str, sub: &str) -> String {
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": sub, "exp": exp}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+async fn identify(app: &TestApp, token: &str, jwt: &str) -> (u16, Value) {
+    call(
+        app,
+        reqwest::Method::POST,
+        "/api/v1/widget/identify",
+        Some(token),
+        Some(json!({ "token": jwt })),
+    )
+    .await
+}
+
+async fn a_blocked_visitor_s_sockets_close_their_token_stops_working_and_their_identity_is_refused(
+    app: TestApp,
+    _db: Database,
+) {
+    let s = app.scene().await;
+    let secret = "a-secret-of-at-least-32-bytes-for-hs256!";
+    let (status, _) = patch(
+        &app,
+        &format!("/api/v1/inboxes/{}", s.inbox),
+        &s.agent.token,
+        json!({"identity_secret": secret}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, who) = identify(&app, &s.visitor.token, &identity(secret, "spammer-7")).await;
+    assert_eq!(status, 200, "{who}");
+    let contact = who["contact_id"].as_str().unwrap().to_owned();
+    let token = who["visitor_token"]
+        .as_str()
+        .unwrap_or(&s.visitor.token)
+        .to_owned();
+    let mut ws = WsClient::open(&app, &token).await;
+
+    let path = format!("/api/v1/contacts/{contact}");
+    let (status, body) = patch(&app, &path, &s.agent.token, json!({"blocked": true})).await;
+    assert_eq!((status, &body["blocked"]), (200, &json!(true)), "{body}");
+    assert_eq!(
+        ws.expect_close().await,
+        4003,
+        "their open socket ends at once"
+    );
+    let (status, _) = app
+        .send(&token, s.conversation, "after-block", "still here?")
+        .await;
+    assert_eq!(status, 401, "their token no longer works");
+    let mut again = crate::helpers::ws_connect(&app.ws_url(), None)
+        .await
+        .unwrap();
+    again
+        .send_json(json!({"type": "hello", "token": token}))
+        .await;
+    assert_eq!(again.expect_close().await, 4001);
+
+    // Coming back with the same verified identity is refused while blocked.
+    let newcomer = app.new_visitor(s.inbox).await;
+    let (status, body) = identify(&app, &newcomer.token, &identity(secret, "spammer-7")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+
+    // Lifted, the identity works again.
+    let (status, body) = patch(&app, &path, &s.agent.token, json!({"blocked": false})).await;
+    assert_eq!((status, &body["blocked"]), (200, &json!(false)));
+    let (status, body) = identify(&app, &newcomer.token, &identity(secret, "spammer-7")).await;
+    assert_eq!(
+        (status, body["contact_id"].as_str()),
+        (200, Some(contact.as_str())),
+        "{body}"
+    );
+}
+on_both_backends!(
+    a_blocked_visitor_s_sockets_close_their_token_stops_working_and_their_identity_is_refused_on_sqlite,
+    a_blocked_visitor_s_sockets_close_their_token_stops_working_and_their_identity_is_refused_on_postgres,
+    a_blocked_visitor_s_sockets_close_their_token_stops_working_and_their_identity_is_refused
+);
