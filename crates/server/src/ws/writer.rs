@@ -12,9 +12,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes, WebSocket};
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt as _, StreamExt as _};
+use axum::extract::ws::{CloseFrame, Message as WsMessage, Utf8Bytes};
+use futures_util::{Sink, SinkExt as _, StreamExt as _};
 use livedesk_protocol::close;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -102,15 +101,15 @@ enum Stop {
     Broken,
 }
 
-struct Writer {
-    sink: SplitSink<WebSocket, WsMessage>,
+struct Writer<S> {
+    sink: S,
     live: bool,
     seen: Seen,
     access: Arc<Access>,
     bounds: Bounds,
 }
 
-impl Writer {
+impl<S: Sink<WsMessage, Error = axum::Error> + Unpin> Writer<S> {
     /// One message out, bounded by the write timeout and cut short by "slow" or shutdown.
     async fn io(&mut self, message: WsMessage) -> Result<(), Stop> {
         let send = tokio::time::timeout(self.bounds.write_timeout, self.sink.send(message));
@@ -223,8 +222,9 @@ fn close_frame(code: u16, reason: &'static str) -> WsMessage {
 }
 
 /// Writes until the socket ends. Cancels `done` when it returns, whatever the reason.
-pub(super) async fn write_loop(
-    sink: SplitSink<WebSocket, WsMessage>,
+/// Generic over the sink, so that it runs on channels in tests.
+pub(super) async fn write_loop<S: Sink<WsMessage, Error = axum::Error> + Unpin>(
+    sink: S,
     mut replies: futures_channel::mpsc::Receiver<Out>,
     Live { mut events, access }: Live,
     bounds: Bounds,
@@ -278,4 +278,180 @@ pub(super) async fn write_loop(
         }
     };
     w.finish(stop).await;
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::collections::HashSet;
+
+    use bytes::Bytes;
+    use futures_util::SinkExt as _;
+    use livedesk_core::fanout::{Event, EventKind, Topic};
+
+    use super::*;
+
+    /// A writer on a channel "peer" that takes `room` messages before it stops reading.
+    struct Harness {
+        replies: futures_channel::mpsc::Sender<Out>,
+        events: mpsc::Sender<Shared>,
+        peer: futures_channel::mpsc::Receiver<WsMessage>,
+        slow: CancellationToken,
+        done: CancellationToken,
+        access: Arc<Access>,
+    }
+
+    fn start(room: usize, write_timeout: Duration) -> Harness {
+        let (peer_tx, peer) = futures_channel::mpsc::channel::<WsMessage>(room);
+        let sink = peer_tx.sink_map_err(axum::Error::new);
+        let (replies, replies_rx) = futures_channel::mpsc::channel(64);
+        let (events, events_rx) = mpsc::channel(64);
+        let (slow, done, access) = (
+            CancellationToken::new(),
+            CancellationToken::new(),
+            Arc::new(Access::default()),
+        );
+        let bounds = Bounds {
+            slow: slow.clone(),
+            shutdown: CancellationToken::new(),
+            write_timeout,
+            heartbeat: Duration::from_secs(3600),
+        };
+        let live = Live {
+            events: events_rx,
+            access: Arc::clone(&access),
+        };
+        tokio::spawn(write_loop(sink, replies_rx, live, bounds, done.clone()));
+        Harness {
+            replies,
+            events,
+            peer,
+            slow,
+            done,
+            access,
+        }
+    }
+
+    fn text(s: &str) -> Utf8Bytes {
+        Utf8Bytes::from(s.to_owned())
+    }
+
+    fn message(conversation: Uuid, seq: i64, inbox: Option<Uuid>) -> Shared {
+        Arc::new(Event {
+            topic: Topic::Agents {
+                workspace_id: Uuid::nil(),
+            },
+            payload: Bytes::from(format!("m{seq}")),
+            message_seq: Some((conversation, seq)),
+            committed_at: std::time::Instant::now(),
+            inbox_id: inbox,
+            kind: EventKind::Frame,
+        })
+    }
+
+    async fn next_text(h: &mut Harness) -> String {
+        match h.peer.next().await {
+            Some(WsMessage::Text(t)) => t.to_string(),
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn live_events_wait_for_the_replay_and_nothing_at_or_below_its_floor_goes_out_again() {
+        let mut h = start(64, Duration::from_secs(10));
+        let c = Uuid::now_v7();
+        // Published while the replay is read: queued, not written.
+        for seq in [3, 4, 5] {
+            h.events.send(message(c, seq, None)).await.unwrap();
+        }
+        h.replies.send(Out::Frame(text("welcome"))).await.unwrap();
+        for seq in [1, 2, 3] {
+            let frame = text(&format!("r{seq}"));
+            let out = Out::Replay {
+                conversation_id: c,
+                seq,
+                frame,
+            };
+            h.replies.send(out).await.unwrap();
+        }
+        let resumed = Out::Resumed {
+            conversation_id: c,
+            delivered: Some(4),
+            frame: text("resumed"),
+        };
+        h.replies.send(resumed).await.unwrap();
+        h.replies.send(Out::Live).await.unwrap();
+        let mut got = Vec::new();
+        for _ in 0..6 {
+            got.push(next_text(&mut h).await);
+        }
+        // 3 was replayed; 4 is at the floor `resumed` announced (the head when the replay was
+        // read); only 5 is new.
+        assert_eq!(got, ["welcome", "r1", "r2", "r3", "resumed", "m5"]);
+    }
+
+    #[tokio::test]
+    async fn events_of_inboxes_out_of_scope_are_skipped_and_a_revoked_scope_carries_none() {
+        let mut h = start(64, Duration::from_secs(10));
+        let (mine, other) = (Uuid::now_v7(), Uuid::now_v7());
+        h.access.set(Some(Arc::new(HashSet::from([mine]))));
+        h.replies.send(Out::Live).await.unwrap();
+        let c = Uuid::now_v7();
+        h.events.send(message(c, 1, Some(other))).await.unwrap();
+        h.events.send(message(c, 2, Some(mine))).await.unwrap();
+        assert_eq!(next_text(&mut h).await, "m2");
+        h.access.set(Some(Arc::default()));
+        h.events.send(message(c, 3, Some(mine))).await.unwrap();
+        h.events.send(message(c, 4, None)).await.unwrap();
+        assert_eq!(next_text(&mut h).await, "m4", "unscoped events still flow");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_write_the_peer_never_takes_ends_the_socket_after_the_write_timeout() {
+        let mut h = start(1, Duration::from_secs(10));
+        h.replies.send(Out::Live).await.unwrap();
+        let c = Uuid::now_v7();
+        for seq in 1..=5 {
+            h.events.send(message(c, seq, None)).await.unwrap();
+        }
+        // The peer takes nothing: the channel's one slot and its sender's fill, then writes
+        // wait. Paused time runs ahead to the write timeout.
+        // Ten seconds for the write, then at most one for the close frame.
+        tokio::time::timeout(Duration::from_secs(12), h.done.cancelled())
+            .await
+            .expect("the writer ended within the write timeout");
+        drop(h.peer);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_full_event_queue_cuts_a_stuck_write_short_at_once() {
+        let mut h = start(1, Duration::from_secs(3600));
+        h.replies.send(Out::Live).await.unwrap();
+        let c = Uuid::now_v7();
+        for seq in 1..=5 {
+            h.events.send(message(c, seq, None)).await.unwrap();
+        }
+        tokio::task::yield_now().await;
+        h.slow.cancel();
+        tokio::time::timeout(Duration::from_secs(2), h.done.cancelled())
+            .await
+            .expect("the writer ended at once, not at its write timeout");
+    }
+
+    #[tokio::test]
+    async fn a_close_from_the_reader_goes_out_after_what_was_queued_before_it() {
+        let mut h = start(64, Duration::from_secs(10));
+        h.replies.send(Out::Frame(text("error"))).await.unwrap();
+        h.replies.send(Out::Close(4400, "bad")).await.unwrap();
+        assert_eq!(next_text(&mut h).await, "error");
+        match h.peer.next().await {
+            Some(WsMessage::Close(Some(f))) => {
+                assert_eq!((f.code, f.reason.as_str()), (4400, "bad"))
+            }
+            other => panic!("expected the close frame, got {other:?}"),
+        }
+        h.done.cancelled().await;
+        assert!(h.peer.next().await.is_none(), "the sink was closed");
+    }
 }
