@@ -15,6 +15,7 @@ mod delivery;
 mod idempotency;
 mod isolation;
 mod limits;
+mod presence;
 mod resume;
 mod routing;
 mod widget_api;
