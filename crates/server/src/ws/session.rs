@@ -623,7 +623,16 @@ impl Reader {
 
     /// Sends everything after the cursor (up to the replay limit), then `resumed`.
     async fn replay(&mut self, id: Option<String>, cursor: Cursor) -> Result<(), ApiError> {
-        let conversation = self.conversation(cursor.conversation_id).await?;
+        // Named, so a client with many cursors knows which one failed; unknown and foreign
+        // conversations read the same.
+        let conversation = match self.conversation(cursor.conversation_id).await {
+            Err(e) if e.code == ErrorCode::NotFound => {
+                let c = cursor.conversation_id;
+                let message = format!("no conversation {c} for this principal");
+                return Err(ApiError::new(ErrorCode::NotFound, message));
+            }
+            other => other?,
+        };
         let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
         let limit = self.state.config.limits.replay_limit;
         let (messages, more) = chat::messages(
