@@ -246,6 +246,24 @@ pub enum ServerFrame<M, C, A, P = Never, D = Never> {
     },
 }
 
+impl<M, C, A, P, D> ServerFrame<M, C, A, P, D> {
+    /// Every `type` of [`ServerFrame`] (to agents and visitors alike).
+    pub const TYPES: [&'static str; 12] = [
+        "welcome",
+        "ack",
+        "error",
+        "message.created",
+        "conversation.created",
+        "conversation.updated",
+        "typing",
+        "resumed",
+        "receipt",
+        "contact.page_view",
+        "queue",
+        "pong",
+    ];
+}
+
 /// What an agent's socket carries.
 pub type AgentFrame = ServerFrame<Message, Conversation, Author, PageView, String>;
 
@@ -266,6 +284,17 @@ pub enum AgentEventFrame {
     #[serde(rename = "contact.updated")]
     ContactUpdated { contact: Contact },
 }
+impl AgentEventFrame {
+    /// Every `type` of [`AgentEventFrame`].
+    pub const TYPES: [&'static str; 5] = [
+        "agent.updated",
+        "notification",
+        "visitor.online",
+        "visitor.offline",
+        "contact.updated",
+    ];
+}
+
 /// What a visitor's socket carries: built only from visitor-safe types.
 pub type VisitorFrame = ServerFrame<VisitorMessage, VisitorConversation, VisitorAuthor>;
 
@@ -293,6 +322,41 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Each sample's `type` is in the list of its enum, and every entry of the list is some
+    /// variant's (the samples cover every variant: see `samples`).
+    #[test]
+    fn the_type_lists_are_the_variants_tags() {
+        fn tags<T: Serialize>(frames: &[T]) -> Vec<String> {
+            let mut tags: Vec<String> = frames
+                .iter()
+                .map(|f| {
+                    let v = serde_json::to_value(f).unwrap_or_default();
+                    v["type"].as_str().unwrap_or_default().to_owned()
+                })
+                .collect();
+            tags.sort();
+            tags.dedup();
+            tags
+        }
+        let sorted = |types: &[&str]| {
+            let mut t: Vec<String> = types.iter().map(|s| (*s).to_owned()).collect();
+            t.sort();
+            t
+        };
+        let client: Vec<ClientFrame> = crate::samples::client().into_iter().collect();
+        assert_eq!(tags(&client), sorted(&ClientFrame::TYPES));
+        let server: Vec<_> = crate::samples::server()
+            .into_iter()
+            .map(|(min, _)| min)
+            .collect();
+        assert_eq!(tags(&server), sorted(&crate::samples::SampleFrame::TYPES));
+        let events: Vec<_> = crate::samples::agent_events()
+            .into_iter()
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(tags(&events), sorted(&AgentEventFrame::TYPES));
     }
 
     #[test]

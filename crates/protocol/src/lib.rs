@@ -8,11 +8,18 @@
 //!   with separate, narrower types for visitors;
 //! - [`frames`]: one `#[serde(tag = "type")]` enum per direction of the `/ws/v1` socket;
 //! - [`rest`]: request and response bodies of `/api/v1`.
+//!
+//! Tests hold `docs/protocol.md`'s frame, error code and close code tables to these types.
 
 pub mod close;
 pub mod error;
 pub mod frames;
 pub mod model;
 pub mod rest;
+
+#[cfg(test)]
+mod docs_drift;
+#[cfg(test)]
+mod samples;
 
 pub use error::{ErrorBody, ErrorCode};

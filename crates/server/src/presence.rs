@@ -4,9 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use livedesk_core::store::StoreResult;
-use livedesk_protocol::model::{AgentEntry, ConversationStatus, LiveVisitor, Millis, PageView};
+use livedesk_protocol::model::{
+    AgentEntry, AgentStatus, ConversationStatus, LiveVisitor, Millis, PageView,
+};
+use tokio::time::Instant;
 use uuid::Uuid;
 
 use crate::state::SharedState;
@@ -20,9 +24,33 @@ pub struct LiveState {
     sockets: usize,
 }
 
+/// An agent's console sockets on this node, and when the last of them closed.
+#[derive(Debug, Clone, Copy)]
+struct AgentLink {
+    sockets: usize,
+    /// When the count last fell to zero; `None` while it never has.
+    left_at: Option<Instant>,
+}
+
+impl AgentLink {
+    /// Gone for the whole grace window: no socket now, and none at any moment of the `grace`
+    /// before `now`. A socket that opened and closed again inside the window moved `left_at`.
+    fn gone_for(link: Option<&AgentLink>, grace: Duration, now: Instant) -> bool {
+        match link {
+            None => true,
+            Some(l) if l.sockets > 0 => false,
+            Some(l) => l
+                .left_at
+                .is_none_or(|left| now.saturating_duration_since(left) >= grace),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Presence {
-    agents: Mutex<HashMap<Uuid, usize>>,
+    /// Kept after the last socket closes (one small entry per agent who ever connected), so
+    /// the grace check knows when they left.
+    agents: Mutex<HashMap<Uuid, AgentLink>>,
     visitors: Mutex<HashMap<Uuid, LiveState>>,
 }
 
@@ -32,9 +60,12 @@ impl Presence {
         let Ok(mut agents) = self.agents.lock() else {
             return false;
         };
-        let n = agents.entry(agent_id).or_insert(0);
-        *n += 1;
-        *n == 1
+        let link = agents.entry(agent_id).or_insert(AgentLink {
+            sockets: 0,
+            left_at: None,
+        });
+        link.sockets += 1;
+        link.sockets == 1
     }
 
     /// `true` when it was the agent's last socket.
@@ -43,22 +74,33 @@ impl Presence {
             return false;
         };
         match agents.get_mut(&agent_id) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
+            Some(link) if link.sockets > 1 => {
+                link.sockets -= 1;
                 false
             }
-            Some(_) => {
-                agents.remove(&agent_id);
+            Some(link) if link.sockets == 1 => {
+                link.sockets = 0;
+                link.left_at = Some(Instant::now());
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
     pub fn agent_is_connected(&self, agent_id: Uuid) -> bool {
         self.agents
             .lock()
-            .map(|a| a.contains_key(&agent_id))
+            .map(|a| a.get(&agent_id).is_some_and(|l| l.sockets > 0))
+            .unwrap_or(false)
+    }
+
+    /// Whether the agent had no console connected at any time during the `grace` before now:
+    /// what sets them offline. A reconnect inside the window, even one closed again just
+    /// before the check, means no (the check that closing schedules decides later).
+    pub fn agent_gone_for(&self, agent_id: Uuid, grace: Duration) -> bool {
+        self.agents
+            .lock()
+            .map(|a| AgentLink::gone_for(a.get(&agent_id), grace, Instant::now()))
             .unwrap_or(false)
     }
 
@@ -135,6 +177,26 @@ pub async fn agent_entry(
     Ok(entry.map(|e| with_connection(state, e)))
 }
 
+/// Whether a visitor of the inbox can expect an answer now: an agent who works the inbox (a
+/// member of it, as routing requires) has set themselves online and has a console connected
+/// to this node. Admins and supervisors see every inbox but work only those they are members of.
+pub async fn inbox_agents_online(
+    state: &SharedState,
+    workspace_id: Uuid,
+    inbox_id: Uuid,
+) -> StoreResult<bool> {
+    for agent_id in state.store.inbox_member_ids(inbox_id).await? {
+        if !state.presence.agent_is_connected(agent_id) {
+            continue;
+        }
+        let entry = state.store.agent_entry(workspace_id, agent_id).await?;
+        if entry.is_some_and(|e| e.agent.status == AgentStatus::Online) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 pub fn with_connection(state: &SharedState, mut entry: AgentEntry) -> AgentEntry {
     entry.connected = state.presence.agent_is_connected(entry.agent.id);
     entry
@@ -191,6 +253,67 @@ mod tests {
         assert!(p.agent_disconnected(a));
         assert!(!p.agent_is_connected(a));
         assert!(!p.agent_disconnected(a));
+    }
+
+    const GRACE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn an_agent_is_gone_only_after_a_whole_grace_window_without_a_socket() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let left = |ms: u64| AgentLink {
+            sockets: 0,
+            left_at: Some(at(ms)),
+        };
+        // Never connected on this node (after a restart): gone once the check runs.
+        assert!(AgentLink::gone_for(None, GRACE, at(60_000)));
+        // Connected now: never gone.
+        let open = AgentLink {
+            sockets: 1,
+            left_at: Some(at(0)),
+        };
+        assert!(!AgentLink::gone_for(Some(&open), GRACE, at(600_000)));
+        // Left at 0: gone from 60 s on, not a moment before.
+        assert!(!AgentLink::gone_for(Some(&left(0)), GRACE, at(59_999)));
+        assert!(AgentLink::gone_for(Some(&left(0)), GRACE, at(60_000)));
+        // Back at 10 s and gone again at 59.9 s (a reload in flight): the check of the first
+        // departure, at 60 s, finds them present during its window; the second's, at 119.9 s,
+        // decides.
+        assert!(!AgentLink::gone_for(Some(&left(59_900)), GRACE, at(60_000)));
+        assert!(!AgentLink::gone_for(
+            Some(&left(59_900)),
+            GRACE,
+            at(119_899)
+        ));
+        assert!(AgentLink::gone_for(Some(&left(59_900)), GRACE, at(119_900)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_reconnect_inside_the_grace_window_cancels_that_check_even_if_it_closes_again() {
+        let p = Presence::default();
+        let a = Uuid::now_v7();
+        let step = |ms: u64| tokio::time::advance(Duration::from_millis(ms));
+        p.agent_connected(a);
+        p.agent_disconnected(a); // t = 0: the first check is due at 60 s.
+        step(10_000).await;
+        p.agent_connected(a); // t = 10 s: back.
+        step(49_900).await;
+        p.agent_disconnected(a); // t = 59.9 s: a reload in flight; its check is due at 119.9 s.
+        step(100).await;
+        assert!(!p.agent_is_connected(a));
+        assert!(
+            !p.agent_gone_for(a, GRACE),
+            "the check at 60 s must not set them offline"
+        );
+        step(59_899).await; // t = 119.899 s
+        assert!(!p.agent_gone_for(a, GRACE));
+        step(1).await;
+        assert!(
+            p.agent_gone_for(a, GRACE),
+            "gone a whole window after the last departure"
+        );
+        // Another agent who never connected here is gone for any window.
+        assert!(p.agent_gone_for(Uuid::now_v7(), GRACE));
     }
 
     #[test]

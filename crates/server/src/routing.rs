@@ -199,14 +199,18 @@ pub async fn agent_offline(
     drain(state, workspace_id).await
 }
 
-/// Sets an agent offline when no console of theirs has come back within the grace time.
+/// Sets an agent offline when they had no console connected at any time during the grace
+/// time after their last one closed (or, at start-up, since the node started).
 pub async fn offline_after_grace(state: SharedState, workspace_id: Uuid, agent_id: Uuid) {
     let grace = std::time::Duration::from_secs(state.config.routing.offline_grace_secs);
     tokio::select! {
         _ = state.shutdown.cancelled() => return,
         _ = tokio::time::sleep(grace) => {}
     }
-    if state.presence.agent_is_connected(agent_id) {
+    // Decided on the whole window, not on this instant: a console reload in flight now does
+    // not count as gone when the agent was back meanwhile (the check its closing scheduled
+    // decides later).
+    if !state.presence.agent_gone_for(agent_id, grace) {
         return;
     }
     let result = async {

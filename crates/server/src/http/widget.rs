@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use livedesk_core::fanout::Topic;
 use livedesk_core::now_ms;
 use livedesk_core::store::ContactChanges;
 use livedesk_core::values::{DisplayName, Email};
@@ -126,9 +125,8 @@ pub async fn config(
         .inbox(inbox_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let agents_online = state.hub.has_subscribers(&Topic::Agents {
-        workspace_id: inbox.workspace_id,
-    });
+    let agents_online =
+        crate::presence::inbox_agents_online(&state, inbox.workspace_id, inbox.id).await?;
     let limits = &state.config.limits;
     let s = inbox.settings;
     Ok(axum::Json(WidgetConfig {

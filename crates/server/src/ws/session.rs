@@ -663,7 +663,16 @@ impl Reader {
     /// the writer has written all of them (or had before) when it writes `resumed`. What
     /// commits after the read arrives live, above it; the socket subscribed before the read.
     async fn replay(&mut self, id: Option<String>, cursor: Cursor) -> Result<(), ApiError> {
-        let conversation = self.conversation(cursor.conversation_id).await?;
+        // Named, so a client with many cursors knows which one failed; unknown and foreign
+        // conversations read the same.
+        let conversation = match self.conversation(cursor.conversation_id).await {
+            Err(e) if e.code == ErrorCode::NotFound => {
+                let c = cursor.conversation_id;
+                let message = format!("no conversation {c} for this principal");
+                return Err(ApiError::new(ErrorCode::NotFound, message));
+            }
+            other => other?,
+        };
         let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
         let limit = self.state.config.limits.replay_limit;
         // The cached conversation may be old: read its head now, before the messages.

@@ -76,10 +76,51 @@ async fn ws_touch(ws: &mut WsClient, conversation: Uuid, tag: &str) -> Vec<Value
         assert_eq!(v["code"], "not_found", "{v}");
         assert_eq!(v["id"], id, "{v}");
         v.as_object_mut().unwrap().remove("id");
+        // A cursor's error names the conversation it was given; nothing else may differ.
+        let message = v["message"]
+            .as_str()
+            .unwrap()
+            .replace(&conversation.to_string(), "…");
+        v["message"] = json!(message);
         errors.push(v);
     }
     errors
 }
+
+/// A cursor (in `hello` or `resume`) for a conversation the principal cannot see gets
+/// `not_found` naming that conversation, worded alike for a foreign and an unknown one.
+async fn a_cursor_out_of_reach_gets_not_found_naming_its_conversation(app: TestApp, _db: Database) {
+    let s = app.scene().await;
+    let intruder = app.new_visitor(s.inbox).await;
+    let unknown = Uuid::now_v7();
+    let named = |c: Uuid| format!("no conversation {c} for this principal");
+    let mut ws = ws_connect(&app.ws_url(), None).await.unwrap();
+    ws.hello(&intruder.token, &[(s.conversation, 0), (unknown, 0)])
+        .await;
+    for c in [s.conversation, unknown] {
+        let v = ws.expect("error").await;
+        assert_eq!(
+            (v["code"].as_str(), v["id"].as_str(), v["message"].as_str()),
+            (Some("not_found"), Some("h"), Some(named(c).as_str())),
+            "{v}"
+        );
+    }
+    for c in [s.conversation, unknown] {
+        ws.send_json(json!({"type": "resume", "id": "r", "conversation_id": c, "last_seq": 0}))
+            .await;
+        let v = ws.expect("error").await;
+        assert_eq!(
+            (v["code"].as_str(), v["id"].as_str(), v["message"].as_str()),
+            (Some("not_found"), Some("r"), Some(named(c).as_str())),
+            "{v}"
+        );
+    }
+}
+on_both_backends!(
+    a_cursor_out_of_reach_gets_not_found_naming_its_conversation_on_sqlite,
+    a_cursor_out_of_reach_gets_not_found_naming_its_conversation_on_postgres,
+    a_cursor_out_of_reach_gets_not_found_naming_its_conversation
+);
 
 /// Every frame `ws` receives within `wait`.
 async fn drain(ws: &mut WsClient, wait: Duration) -> Vec<Value> {
@@ -402,7 +443,12 @@ async fn an_agent_gets_not_found_on_another_workspaces_conversations_and_hears_n
         "Y ".to_owned(),
         "Y's".to_owned(),
     ] {
-        let leaked = mentions(&x_ws.received, &needle);
+        // Errors answering X's own cursors name the id X gave, nothing more.
+        let echo = format!("no conversation {needle} for this principal");
+        let leaked: Vec<Value> = mentions(&x_ws.received, &needle)
+            .into_iter()
+            .filter(|v| !(v["type"] == "error" && v["message"] == echo.as_str()))
+            .collect();
         assert!(
             leaked.is_empty(),
             "X's agent socket got {needle:?}: {leaked:?}"

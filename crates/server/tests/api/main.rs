@@ -19,6 +19,7 @@ mod idempotency;
 mod isolation;
 mod lifetime;
 mod limits;
+mod presence;
 mod resume;
 mod routing;
 mod widget_api;

@@ -272,8 +272,20 @@ async fn widget_config_is_public_with_defaults_and_agent_presence(app: TestApp, 
     let mut visitor = WsClient::open(&app, &s.visitor.token).await;
     assert_eq!(widget_config(&app, s.inbox).await.1["agents_online"], false);
 
-    // While an agent of the workspace is connected, agents are online.
+    // While an agent who works the inbox is online and connected, agents are online (the
+    // cases that are not are in `presence`).
     let agent = WsClient::open(&app, &s.agent.token).await;
+    assert_eq!(widget_config(&app, s.inbox).await.1["agents_online"], false);
+    let path = format!("/api/v1/agents/{}", s.agent.agent.id);
+    let body = json!({"inbox_ids": [s.inbox]});
+    assert_eq!(patch(&app, &path, Some(&s.agent.token), body).await.0, 200);
+    let body = json!({"status": "online"});
+    assert_eq!(
+        patch(&app, "/api/v1/me", Some(&s.agent.token), body)
+            .await
+            .0,
+        200
+    );
     assert_eq!(widget_config(&app, s.inbox).await.1["agents_online"], true);
 
     // And offline again once that socket is gone.
