@@ -103,6 +103,7 @@ pub fn agent() -> Agent {
         role: Role::Agent,
         status: AgentStatus::Online,
         capacity: 5,
+        active: true,
     }
 }
 
@@ -257,6 +258,7 @@ pub fn agent_events() -> Vec<(AgentEventFrame, AgentEventFrame)> {
                 verified: false,
                 attributes: Map::new(),
                 created_at: 1,
+                blocked: false,
             },
         },
     ];
