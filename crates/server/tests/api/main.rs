@@ -3,6 +3,7 @@
 //! `LIVEDESK_TEST_POSTGRES_URL` is set) and talks to it over real sockets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod access;
 mod accounts;
 mod console;
 mod crash;
