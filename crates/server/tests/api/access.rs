@@ -229,3 +229,75 @@ on_both_backends!(
     a_note_mentioning_an_agent_who_cannot_see_its_inbox_is_refused_and_reaches_no_one_on_postgres,
     a_note_mentioning_an_agent_who_cannot_see_its_inbox_is_refused_and_reaches_no_one
 );
+
+// ---------------------------------------------------------------------------------------------
+
+async fn agents_start_conversations_only_with_contacts_they_may_see(app: TestApp, _db: Database) {
+    let s = app.scene().await;
+    let other_inbox = app.create_inbox(&s.agent, &["http://other.example"]).await;
+    let foreign = app.new_visitor(other_inbox).await;
+    let agent = agent_of(&app, &s.agent, Role::Agent, &[s.inbox]).await;
+    let start = |contact: Uuid| json!({"inbox_id": s.inbox, "contact_id": contact});
+
+    // A contact of an inbox the agent does not work, and one that does not exist: the same 404.
+    let (status, foreign_body) = post(
+        &app,
+        "/api/v1/conversations",
+        &agent.token,
+        start(foreign.contact_id),
+    )
+    .await;
+    assert_eq!(
+        (status, foreign_body["code"].as_str()),
+        (404, Some("not_found")),
+        "{foreign_body}"
+    );
+    let (status, unknown_body) = post(
+        &app,
+        "/api/v1/conversations",
+        &agent.token,
+        start(Uuid::now_v7()),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        foreign_body, unknown_body,
+        "foreign and unknown must look the same"
+    );
+
+    // Nothing was created, and the contact's details are nowhere in the agent's list.
+    let (status, list) = get(&app, "/api/v1/conversations", &agent.token).await;
+    assert_eq!(status, 200);
+    assert!(
+        !list.to_string().contains(&foreign.contact_id.to_string()),
+        "{list}"
+    );
+    assert_eq!(list["conversations"].as_array().unwrap().len(), 1, "{list}");
+    let (_, all) = get(&app, "/api/v1/conversations", &s.agent.token).await;
+    assert_eq!(all["conversations"].as_array().unwrap().len(), 1, "{all}");
+
+    // A contact of their own inbox is fine; so is any contact for an admin.
+    let (status, body) = post(
+        &app,
+        "/api/v1/conversations",
+        &agent.token,
+        start(s.visitor.contact_id),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post(
+        &app,
+        "/api/v1/conversations",
+        &s.agent.token,
+        start(foreign.contact_id),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    app.stop().await;
+}
+
+on_both_backends!(
+    agents_start_conversations_only_with_contacts_they_may_see_on_sqlite,
+    agents_start_conversations_only_with_contacts_they_may_see_on_postgres,
+    agents_start_conversations_only_with_contacts_they_may_see
+);
