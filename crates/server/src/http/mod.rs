@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::state::SharedState;
 
+/// Everything on the main address; `/metrics` too unless it has an address of its own.
 pub fn router(state: SharedState) -> Router {
     let api = Router::new()
         .route("/setup", post(accounts::setup))
@@ -104,13 +105,17 @@ pub fn router(state: SharedState) -> Router {
         .route("/app", get(assets::console))
         .route("/app/{*path}", get(assets::console))
         .layer(tower_http::compression::CompressionLayer::new());
+    let mut probes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz));
+    if state.config.metrics_listen.is_none() {
+        probes = probes.route("/metrics", get(ops::metrics));
+    }
     Router::new()
         .nest("/api/v1", api)
         .merge(web)
+        .merge(probes)
         .route("/ws/v1", get(crate::ws::upgrade))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
         .route("/", get(ops::index))
         .layer(DefaultBodyLimit::max(state.config.limits.max_request_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -135,4 +140,18 @@ pub fn router(state: SharedState) -> Router {
         ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `/metrics` alone, for `metrics_listen`.
+pub fn metrics_router() -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
