@@ -25,8 +25,14 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::state::SharedState;
 
+/// `Strict-Transport-Security` on every response when Livedesk serves TLS itself: a year, the
+/// common minimum for browsers' preload lists, without `includeSubDomains` (other hosts of the
+/// domain are not Livedesk's to decide for).
+const HSTS: &str = "max-age=31536000";
+
 /// Everything on the main address; `/metrics` too unless it has an address of its own.
 pub fn router(state: SharedState) -> Router {
+    let tls = state.tls;
     let api = Router::new()
         .route("/setup", post(accounts::setup))
         .route("/auth/login", post(accounts::login))
@@ -111,7 +117,7 @@ pub fn router(state: SharedState) -> Router {
     if state.config.metrics_listen.is_none() {
         probes = probes.route("/metrics", get(ops::metrics));
     }
-    Router::new()
+    let router = Router::new()
         .nest("/api/v1", api)
         .merge(web)
         .merge(probes)
@@ -139,7 +145,15 @@ pub fn router(state: SharedState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    if tls {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ))
+    } else {
+        router
+    }
 }
 
 /// `/metrics` alone, for `metrics_listen`.
