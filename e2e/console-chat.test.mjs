@@ -176,6 +176,9 @@ test('canned responses fill in variables; a note with an @mention notifies B and
     const page = await env.api('GET', '/api/v1/conversations?limit=200');
     return (page.contacts || []).some((c) => c.name === 'Sam Lee' && c.email === 'sam@example.com' && c.attributes?.plan === 'Pro');
   }, { what: 'the identified contact' });
+  // Bea works another inbox only: she cannot see this conversation, so she is not offered.
+  const vip = await env.api('POST', '/api/v1/inboxes', { body: { name: 'VIP desk', allowed_origins: [env.host.origin] } });
+  await createAgent(env, { name: 'Bea', email: 'bea@example.com', inbox_ids: [vip.id] });
   const a = await consoleLogin(env, alex.email);
   // Count B's notification tones: every AudioContext oscillator.
   const b = await consoleLogin(env, bo.email, { init: () => {
@@ -207,6 +210,7 @@ test('canned responses fill in variables; a note with an @mention notifies B and
   await a.page.locator('#mode-note').click();
   await input.pressSequentially('Secret: customer owes 40 EUR, @B');
   await a.page.locator('#mention-picker').waitFor({ state: 'visible' });
+  assert.deepEqual(await a.page.locator('#mention-picker li strong').allInnerTexts(), ['Bo']);
   await input.press('Enter');
   await input.pressSequentially('please double-check');
   assert.equal(await input.inputValue(), 'Secret: customer owes 40 EUR, @Bo please double-check');

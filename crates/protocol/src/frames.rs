@@ -60,7 +60,7 @@ pub enum ClientFrame {
         /// An attachment uploaded to this conversation by the same sender.
         #[serde(default)]
         attachment_id: Option<Uuid>,
-        /// Notes only: agents of the workspace to notify.
+        /// Notes only: agents to notify; each must be able to see the conversation.
         #[serde(default)]
         mentions: Vec<Uuid>,
     },

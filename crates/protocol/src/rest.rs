@@ -216,7 +216,7 @@ pub struct NewMessage {
     pub kind: SendKind,
     #[serde(default)]
     pub attachment_id: Option<Uuid>,
-    /// Notes only: agents of the workspace to notify.
+    /// Notes only: agents to notify; each must be able to see the conversation.
     #[serde(default)]
     pub mentions: Vec<Uuid>,
 }

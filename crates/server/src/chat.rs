@@ -141,6 +141,12 @@ pub async fn send_message(
         (Caller::Agent { .. }, SendKind::Note) => MessageKind::Note,
         (Caller::Visitor(_), SendKind::Note) => return Err(ApiError::forbidden("private notes")),
     };
+    let mentions = match caller {
+        Caller::Agent { agent, .. } => {
+            mentioned_agents(state, agent, conversation, &mentions).await?
+        }
+        Caller::Visitor(_) => Vec::new(),
+    };
     let appended = state
         .store
         .append_message(NewMessageRecord {
@@ -163,7 +169,7 @@ pub async fn send_message(
     // was published when it was first committed.
     if !appended.duplicate {
         if let Caller::Agent { agent, .. } = caller {
-            notify_mentions(state, agent, conversation, &appended.message, &mentions).await;
+            notify_mentions(state, agent, conversation, &appended.message, &mentions);
         }
     }
     let m = appended.message;
@@ -176,28 +182,57 @@ pub async fn send_message(
     })
 }
 
-/// Tells each mentioned agent of the workspace (other than the author) about the note.
-async fn notify_mentions(
+/// The agents a note mentions, once each and without its author, when every one of them can
+/// see the conversation (admins and supervisors, or agents working its inbox). Anyone else —
+/// an unknown id, an agent of another workspace or one who does not work the inbox — refuses
+/// the note before it is stored, so none of its text reaches them.
+async fn mentioned_agents(
+    state: &SharedState,
+    by: &Agent,
+    conversation: &Conversation,
+    mentions: &[Uuid],
+) -> ApiResult<Vec<Uuid>> {
+    let mut ids = Vec::new();
+    let mut refused = Vec::new();
+    for &id in mentions {
+        if id == by.id || ids.contains(&id) || refused.contains(&id) {
+            continue;
+        }
+        let sees = state
+            .store
+            .agent_entry(conversation.workspace_id, id)
+            .await?
+            .is_some_and(|e| {
+                e.agent.role != Role::Agent || e.inbox_ids.contains(&conversation.inbox_id)
+            });
+        if sees {
+            ids.push(id);
+        } else {
+            refused.push(id);
+        }
+    }
+    if !refused.is_empty() {
+        let list: Vec<String> = refused.iter().map(Uuid::to_string).collect();
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!(
+                "mentions must name agents who can see this conversation; these cannot: {}",
+                list.join(", ")
+            ),
+        ));
+    }
+    Ok(ids)
+}
+
+/// Tells each mentioned agent (checked by `mentioned_agents`) about the note.
+fn notify_mentions(
     state: &SharedState,
     by: &Agent,
     conversation: &Conversation,
     note: &Message,
     mentions: &[Uuid],
 ) {
-    let mut told = Vec::new();
     for &id in mentions {
-        if id == by.id || told.contains(&id) {
-            continue;
-        }
-        match state.store.agent_entry(conversation.workspace_id, id).await {
-            Ok(Some(_)) => {}
-            Ok(None) => continue,
-            Err(e) => {
-                tracing::warn!("could not look up a mentioned agent: {e}");
-                continue;
-            }
-        }
-        told.push(id);
         let text: String = note.body.chars().take(200).collect();
         events::notify(
             state,

@@ -53,6 +53,9 @@ pub struct ServeArgs {
     /// Address to listen on, e.g. 0.0.0.0:8080.
     #[arg(long)]
     pub listen: Option<SocketAddr>,
+    /// Serve /metrics on this address only (plain HTTP), e.g. 10.0.0.5:9090.
+    #[arg(long)]
+    pub metrics_listen: Option<SocketAddr>,
     /// PEM certificate chain: serve HTTPS/WSS.
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -145,6 +148,9 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve(args) => {
             if let Some(v) = args.listen {
                 config.listen = v;
+            }
+            if let Some(v) = args.metrics_listen {
+                config.metrics_listen = Some(v);
             }
             if args.tls_cert.is_some() {
                 config.tls_cert = args.tls_cert;

@@ -18,6 +18,8 @@ pub const DEFAULT_TOML: &str = include_str!("../livedesk.example.toml");
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// When set, `/metrics` is served on this address only (plain HTTP), not on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: Option<String>,
     pub database_max_connections: u32,
@@ -134,6 +136,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            metrics_listen: None,
             data_dir: PathBuf::from("./livedesk-data"),
             database_url: None,
             database_max_connections: 8,
@@ -203,6 +206,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("metrics_listen", &self.metrics_listen)
             .field("data_dir", &self.data_dir)
             .field(
                 "database_url",

@@ -62,6 +62,8 @@ pub enum StartError {
 /// A built server, bound and ready to run.
 pub struct App {
     listener: TcpListener,
+    /// Bound when `metrics_listen` is set.
+    metrics_listener: Option<TcpListener>,
     state: SharedState,
     tls: Option<Arc<rustls::ServerConfig>>,
 }
@@ -89,6 +91,15 @@ impl App {
         } else {
             None
         };
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                std::io::Error::new(
+                    e.kind(),
+                    format!("cannot listen on {addr} (metrics_listen): {e}"),
+                )
+            })?),
+            None => None,
+        };
         let hub = Arc::new(Hub::default());
         let fanout: Arc<dyn livedesk_core::fanout::Fanout> =
             Arc::new(LocalFanout(Arc::clone(&hub)));
@@ -113,6 +124,7 @@ impl App {
         });
         Ok(Self {
             listener,
+            metrics_listener,
             state,
             tls,
         })
@@ -120,6 +132,13 @@ impl App {
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served when `metrics_listen` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> SharedState {
@@ -160,8 +179,24 @@ impl App {
         tokio::spawn(routing::reoffer_loop(Arc::clone(&state)));
         tokio::spawn(routing::offline_unless_back(Arc::clone(&state)));
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
+        let metrics = self.metrics_listener.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("metrics on http://{addr}/metrics");
+            }
+            let stop = stop.clone();
+            tokio::spawn(net::serve(
+                listener,
+                None,
+                http::metrics_router(),
+                stop,
+                grace,
+            ))
+        });
         let router = http::router(Arc::clone(&state));
         net::serve(self.listener, self.tls, router, stop, grace).await;
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
+        }
         state.tasks.close();
         if tokio::time::timeout(grace, state.tasks.wait())
             .await

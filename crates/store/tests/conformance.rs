@@ -4,9 +4,9 @@
 //! Each case is an `async fn case(store: Arc<dyn Store>)` that starts from an empty database;
 //! `on_both_backends!` stamps out one `…_on_sqlite` and one `…_on_postgres` test per case.
 //! The PostgreSQL tests run only when `LIVEDESK_TEST_POSTGRES_URL` is set (e.g.
-//! `postgres://postgres@127.0.0.1:5432/test`); otherwise they print why and pass. Each
-//! PostgreSQL test gets a database of its own, dropped when the case passes and kept (its URL
-//! printed) when it fails.
+//! `postgres://postgres@127.0.0.1:5432/test`); otherwise they print why and pass, or fail when
+//! `CI` is set. Each PostgreSQL test gets a database of its own, dropped when the test ends,
+//! passed or failed (kept, its URL printed, when `LIVEDESK_TEST_KEEP_DATABASES` is set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -26,9 +26,8 @@ use livedesk_protocol::model::{
 };
 use livedesk_store::postgres::PgStore;
 use livedesk_store::sqlite::SqliteStore;
-use livedesk_store::testing::{fresh_postgres_database, postgres_url};
+use livedesk_store::testing::{fresh_postgres_database, postgres_url, KEEP_DATABASES_VAR};
 use livedesk_store::SqliteSynchronous;
-use sqlx::Connection as _;
 use tokio::task::JoinError;
 use uuid::Uuid;
 
@@ -81,19 +80,21 @@ where
     let Some(admin_url) = postgres_url() else {
         return;
     };
-    let url = fresh_postgres_database(&admin_url)
+    let database = fresh_postgres_database(&admin_url)
         .await
         .expect("create a PostgreSQL database");
-    let store = PgStore::connect(&url, 8)
+    let store = PgStore::connect(database.url(), 8)
         .await
         .expect("connect to PostgreSQL");
     assert_eq!(store.backend(), "postgres");
     let outcome = tokio::spawn(case(Arc::new(store))).await;
-    if outcome.is_ok() {
-        drop_database(&admin_url, &url).await;
-    } else {
-        eprintln!("case failed on PostgreSQL; database kept at {url}");
+    if outcome.is_err() {
+        eprintln!(
+            "case failed on PostgreSQL in {}; set {KEEP_DATABASES_VAR}=1 to keep it",
+            database.name()
+        );
     }
+    drop(database);
     finish(outcome);
 }
 
@@ -103,27 +104,6 @@ fn finish(outcome: Result<(), JoinError>) {
         Ok(()) => {}
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Err(e) => panic!("case did not finish: {e}"),
-    }
-}
-
-/// Best effort: a leftover database only costs disk space.
-async fn drop_database(admin_url: &str, url: &str) {
-    let name = url.rsplit('/').next().unwrap_or_default();
-    let name = name.split('?').next().unwrap_or_default();
-    if !name.starts_with("livedesk_test_")
-        || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
-        return;
-    }
-    let dropped = async {
-        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
-        sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            .execute(&mut conn)
-            .await?;
-        conn.close().await
-    };
-    if let Err(e) = dropped.await {
-        eprintln!("could not drop test database {name}: {e}");
     }
 }
 

@@ -92,7 +92,10 @@ export function composer(store, desk, id) {
     const at = mode === 'note' ? /(?:^|\s)@([^\s@]{0,30})$/.exec(v.slice(0, caret)) : null;
     if (at) {
       const q = at[1].toLowerCase();
-      const list = [...store.state.agents.values()].filter((a) => a.id !== store.state.me?.id && a.name.toLowerCase().includes(q)).slice(0, 8);
+      // Only teammates who can see this conversation: the server refuses a note mentioning anyone else.
+      const inbox = store.state.conversations.get(id)?.inbox_id;
+      const sees = (/** @type {import('./types.js').Agent} */ a) => a.role !== 'agent' || !inbox || (a.inbox_ids || []).includes(inbox);
+      const list = [...store.state.agents.values()].filter((a) => a.id !== store.state.me?.id && sees(a) && a.name.toLowerCase().includes(q)).slice(0, 8);
       mentions.show(list, (a) => [a.name, a.email], (a) => {
         const start = caret - at[1].length - 1;
         input.value = v.slice(0, start) + '@' + a.name + ' ' + v.slice(caret);

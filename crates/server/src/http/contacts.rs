@@ -17,8 +17,12 @@ use crate::events;
 use crate::presence;
 use crate::state::SharedState;
 
-/// The contact, if the agent works its inbox.
-async fn contact_for(state: &SharedState, agent: &Agent, id: Uuid) -> ApiResult<Contact> {
+/// The contact, if the agent works its inbox; unknown and foreign ids are both `not_found`.
+pub(super) async fn contact_for(
+    state: &SharedState,
+    agent: &Agent,
+    id: Uuid,
+) -> ApiResult<Contact> {
     let contact = state
         .store
         .contact(agent.workspace_id, id)

@@ -60,6 +60,8 @@ pub async fn create(
                 return Err(ApiError::not_found());
             }
         }
+        // Only with a contact the agent may see, or its details would come back with the list.
+        super::contacts::contact_for(&state, agent, contact_id).await?;
         if req.assignee_id.is_some_and(|a| a != agent.id) && agent.role == Role::Agent {
             return Err(ApiError::forbidden(
                 "assigning a new conversation to someone else",

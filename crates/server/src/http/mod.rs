@@ -25,7 +25,14 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::state::SharedState;
 
+/// `Strict-Transport-Security` on every response when Livedesk serves TLS itself: a year, the
+/// common minimum for browsers' preload lists, without `includeSubDomains` (other hosts of the
+/// domain are not Livedesk's to decide for).
+const HSTS: &str = "max-age=31536000";
+
+/// Everything on the main address; `/metrics` too unless it has an address of its own.
 pub fn router(state: SharedState) -> Router {
+    let tls = state.tls;
     let api = Router::new()
         .route("/setup", post(accounts::setup))
         .route("/auth/login", post(accounts::login))
@@ -105,13 +112,17 @@ pub fn router(state: SharedState) -> Router {
         .route("/app", get(assets::console))
         .route("/app/{*path}", get(assets::console))
         .layer(tower_http::compression::CompressionLayer::new());
-    Router::new()
+    let mut probes = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz));
+    if state.config.metrics_listen.is_none() {
+        probes = probes.route("/metrics", get(ops::metrics));
+    }
+    let router = Router::new()
         .nest("/api/v1", api)
         .merge(web)
+        .merge(probes)
         .route("/ws/v1", get(crate::ws::upgrade))
-        .route("/healthz", get(ops::healthz))
-        .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
         .route("/", get(ops::index))
         .layer(DefaultBodyLimit::max(state.config.limits.max_request_bytes))
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -135,5 +146,27 @@ pub fn router(state: SharedState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state);
+    if tls {
+        router.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        ))
+    } else {
+        router
+    }
+}
+
+/// `/metrics` alone, for `metrics_listen`.
+pub fn metrics_router() -> Router {
+    Router::new()
+        .route("/metrics", get(ops::metrics))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }

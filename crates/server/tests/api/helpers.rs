@@ -30,17 +30,20 @@ pub enum Backend {
 }
 
 /// Where a test's server keeps its data: a temp dir (SQLite) or a fresh PostgreSQL database.
+/// Both are removed when this is dropped, also when the test panics.
 pub struct Database {
     pub backend: Backend,
     pub dir: tempfile::TempDir,
     pub url: Option<String>,
+    pub postgres: Option<livedesk_store::testing::TestDatabase>,
 }
 
 impl Database {
-    /// `None` (after printing why) when the backend is not available here.
+    /// `None` (after printing why) when the backend is not available here; under CI a missing
+    /// PostgreSQL URL fails the test instead.
     pub async fn new(backend: Backend) -> Option<Database> {
         let dir = tempfile::tempdir().unwrap();
-        let url = match backend {
+        let postgres = match backend {
             Backend::Sqlite => None,
             Backend::Postgres => {
                 let admin = livedesk_store::testing::postgres_url()?;
@@ -51,7 +54,13 @@ impl Database {
                 )
             }
         };
-        Some(Database { backend, dir, url })
+        let url = postgres.as_ref().map(|p| p.url().to_owned());
+        Some(Database {
+            backend,
+            dir,
+            url,
+            postgres,
+        })
     }
 
     /// Port 0, this database, and rate limits high enough for tests that send fast (the
@@ -518,7 +527,8 @@ pub fn data_path(db: &Database) -> PathBuf {
 }
 
 /// Declares `<name>_on_sqlite` and `<name>_on_postgres` tests that call `body(app, db)`;
-/// the PostgreSQL one skips (printing why) when `LIVEDESK_TEST_POSTGRES_URL` is unset.
+/// the PostgreSQL one skips (printing why) when `LIVEDESK_TEST_POSTGRES_URL` is unset, and
+/// fails when `CI` is set too.
 #[macro_export]
 macro_rules! on_both_backends {
     ($sqlite:ident, $postgres:ident, $body:path) => {

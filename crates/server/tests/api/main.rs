@@ -20,6 +20,7 @@ mod isolation;
 mod lifetime;
 mod limits;
 mod presence;
+mod reach;
 mod resume;
 mod routing;
 mod widget_api;

@@ -173,6 +173,138 @@ async fn a_closed_socket_is_no_longer_counted_as_a_connection() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_metrics_listen_metrics_are_served_on_that_address_only() {
+    let db = Database::new(Backend::Sqlite).await.unwrap();
+    let mut config = db.config();
+    config.metrics_listen = Some("127.0.0.1:0".parse().unwrap());
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let app = livedesk_server::App::build(config, listener).await.unwrap();
+    let main = app.local_addr().unwrap();
+    let metrics = app.metrics_addr().expect("a bound metrics address");
+    assert_ne!(main, metrics);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(app.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let res = reqwest::get(format!("http://{metrics}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("application/openmetrics-text"));
+    assert!(res
+        .text()
+        .await
+        .unwrap()
+        .contains("livedesk_ws_connections"));
+    // Only /metrics there; and not /metrics on the main address, which serves the rest.
+    let res = reqwest::get(format!("http://{metrics}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = reqwest::get(format!("http://{main}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = reqwest::get(format!("http://{main}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Both stop with the server.
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(15), running)
+        .await
+        .expect("stopped within 15 s")
+        .unwrap()
+        .unwrap();
+    let res = reqwest::Client::new()
+        .get(format!("http://{metrics}/metrics"))
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await;
+    assert!(res.is_err(), "metrics still answer after stopping");
+}
+
+#[tokio::test]
+async fn without_metrics_listen_there_is_no_metrics_address() {
+    let db = Database::new(Backend::Sqlite).await.unwrap();
+    let config = db.config();
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let app = livedesk_server::App::build(config, listener).await.unwrap();
+    assert_eq!(app.metrics_addr(), None);
+}
+
+/// `livedesk serve` with `args` and `env`: the process, its data directory, and the main and
+/// the metrics address from its log.
+async fn serve_with_metrics(
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, tempfile::TempDir, String, String) {
+    use tokio::io::AsyncBufReadExt as _;
+    let data = tempfile::tempdir().unwrap();
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("LIVEDESK_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .args(args)
+        .envs(env.iter().copied())
+        .env("NO_COLOR", "1")
+        .env("LIVEDESK_LOG_FORMAT", "text")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let (main, metrics) = tokio::time::timeout(Duration::from_secs(30), async {
+        let (mut main, mut metrics) = (None, None);
+        while main.is_none() || metrics.is_none() {
+            let line = lines.next_line().await.unwrap().expect("a log line");
+            let after = |marker: &str| {
+                line.split(marker)
+                    .nth(1)
+                    .map(|rest| rest.split(['/', ' ']).next().unwrap().to_owned())
+            };
+            main = main.or(after("serving on http://"));
+            metrics = metrics.or(after("metrics on http://"));
+        }
+        (main, metrics)
+    })
+    .await
+    .expect("both addresses logged within 30 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, data, main.unwrap(), metrics.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_listen_is_set_by_the_flag_or_the_environment() {
+    for (args, env) in [
+        (&["--metrics-listen", "127.0.0.1:0"][..], &[][..]),
+        (&[][..], &[("LIVEDESK_METRICS_LISTEN", "127.0.0.1:0")][..]),
+    ] {
+        let (mut child, _data, main, metrics) = serve_with_metrics(args, env).await;
+        let res = reqwest::get(format!("http://{metrics}/metrics"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{args:?} {env:?}");
+        let res = reqwest::get(format!("http://{main}/metrics"))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{args:?} {env:?}");
+        child.start_kill().unwrap();
+        let _ = child.wait().await;
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Graceful shutdown
 

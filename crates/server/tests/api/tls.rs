@@ -324,6 +324,59 @@ async fn over_https_sign_in_sets_a_secure_httponly_lax_cookie_and_a_chat_works_o
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_https_every_response_carries_strict_transport_security_and_plain_http_none() {
+    let pair = self_signed();
+    let (app, _db, _files) = spawn_tls(Backend::Sqlite, &pair).await.unwrap();
+    let client = client_trusting(&pair.cert_pem);
+    let email = store_admin(&app).await;
+    let login = client
+        .post(https(&app, "/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD}));
+    let requests = [
+        client.get(https(&app, "/healthz")),
+        client.get(https(&app, "/app")),
+        client.get(https(&app, "/widget/loader.js")),
+        client.get(https(&app, "/api/v1/me")),
+        client.get(https(&app, "/api/v1/no-such-thing")),
+        client.get(https(&app, "/no-such-page")),
+        login,
+    ];
+    for req in requests {
+        let res = req.send().await.unwrap();
+        let url = res.url().clone();
+        assert_eq!(
+            res.headers()
+                .get("strict-transport-security")
+                .map(|v| v.to_str().unwrap()),
+            Some("max-age=31536000"),
+            "{url} ({})",
+            res.status()
+        );
+    }
+    app.stop().await;
+
+    // Plain HTTP: none, even from a trusted proxy saying the client used HTTPS (the proxy
+    // that terminates TLS sets it).
+    let db = Database::new(Backend::Sqlite).await.unwrap();
+    let mut config = db.config();
+    config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let app = spawn_with(config).await;
+    for path in ["/healthz", "/app", "/api/v1/me", "/no-such-page"] {
+        let res = reqwest::Client::new()
+            .get(app.url(path))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "{path}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_tls_the_session_cookie_is_httponly_and_lax_but_not_secure() {
     let Some(db) = Database::new(Backend::Sqlite).await else {
         return;
