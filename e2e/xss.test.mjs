@@ -36,6 +36,8 @@ test('markup from every side is shown as text and never runs', async () => {
   await env.api('PATCH', `/api/v1/agents/${mallory.id}`, { body: { inbox_ids: [env.inbox.id] } });
   const login = await api(env.server.url, 'POST', '/api/v1/auth/login', { body: { email: 'mallory@example.com', password: 'mallory password' } });
   const agent = await AgentSocket.connect(env.server.url, login.token);
+  // Online, so the widget greets rather than shows its away message.
+  await api(env.server.url, 'PATCH', '/api/v1/me', { token: login.token, body: { status: 'online' } });
 
   // The host page passes markup through the JS API, queued before the loader runs.
   const js = (v) => JSON.stringify(v).replace(/</g, '\\u003c');
