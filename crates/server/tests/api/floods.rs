@@ -2,25 +2,9 @@
 //! they use sockets or REST; opening conversations is limited; failed sign-ins are limited per
 //! account, from any address.
 
-use livedesk_server::config::Rate;
-use livedesk_server::Config;
 use serde_json::{json, Value};
 
-use crate::helpers::{call, spawn_with, Backend, Database, TestApp, WsClient, PASSWORD};
-
-fn rate(raw: &str) -> Rate {
-    Rate::try_from(raw.to_owned()).unwrap()
-}
-
-async fn spawn_configured(
-    backend: Backend,
-    configure: impl FnOnce(&mut Config),
-) -> Option<(TestApp, Database)> {
-    let db = Database::new(backend).await?;
-    let mut config = db.config();
-    configure(&mut config);
-    Some((spawn_with(config).await, db))
-}
+use crate::helpers::{call, rate, spawn_configured, Backend, TestApp, WsClient, PASSWORD};
 
 /// Reads until the answer to frame `id` (an `ack` or an `error`).
 async fn answer(ws: &mut WsClient, id: &str) -> Value {

@@ -83,6 +83,22 @@ impl Database {
     }
 }
 
+/// A rate as written in the configuration (`"3/2s"`).
+pub fn rate(raw: &str) -> livedesk_server::config::Rate {
+    livedesk_server::config::Rate::try_from(raw.to_owned()).unwrap()
+}
+
+/// A server on `backend` with `configure` applied; `None` when the backend is not available.
+pub async fn spawn_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> Option<(TestApp, Database)> {
+    let db = Database::new(backend).await?;
+    let mut config = db.config();
+    configure(&mut config);
+    Some((spawn_with(config).await, db))
+}
+
 /// A server running in this process.
 pub struct TestApp {
     pub addr: SocketAddr,

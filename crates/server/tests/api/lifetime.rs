@@ -118,34 +118,47 @@ on_both_backends!(
     an_agent_socket_that_stops_reading_is_closed_while_its_conversation_is_busy
 );
 
+/// A server whose sockets take large messages and queue many events (so only a write that
+/// does not complete, or the heartbeat, can close one), with an agent peer that never reads
+/// after its hello and a visitor to send; the server holds both sockets when this returns.
+async fn a_peer_that_never_reads(
+    configure: impl FnOnce(&mut livedesk_server::Config),
+) -> (TestApp, Database, RawPeer, WsClient, Uuid) {
+    let (app, db) = crate::helpers::spawn_configured(crate::helpers::Backend::Sqlite, |c| {
+        c.limits.ws_queue = 100_000;
+        c.limits.max_frame_bytes = 262_144;
+        c.limits.max_message_chars = 60_000;
+        configure(c);
+    })
+    .await
+    .unwrap();
+    let s = app.scene().await;
+    let mut peer = RawPeer::connect(&app).await;
+    peer.hello(&s.agent.token).await;
+    let visitor = WsClient::open(&app, &s.visitor.token).await;
+    until_sockets(&app, 2, Duration::from_secs(10)).await;
+    (app, db, peer, visitor, s.conversation)
+}
+
+/// 200 messages of 50 000 characters: 10 MB, beyond any socket buffer here.
+async fn ten_megabytes(visitor: &mut WsClient, conversation: Uuid) {
+    let body = "y".repeat(50_000);
+    for _ in 0..200 {
+        visitor
+            .send_message(conversation, &Uuid::now_v7().to_string(), &body)
+            .await;
+        visitor.expect("ack").await;
+    }
+}
+
 /// A write that never completes closes the socket even when the queue never overflows: the
 /// queue is large, and the messages few but large.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_write_that_does_not_complete_in_time_closes_the_socket() {
-    let db = Database::new(crate::helpers::Backend::Sqlite)
-        .await
-        .unwrap();
-    let mut config = db.config();
-    config.limits.ws_queue = 100_000;
-    config.limits.write_timeout_secs = 2;
-    config.limits.max_frame_bytes = 262_144;
-    config.limits.max_message_chars = 60_000;
-    let app = spawn_with(config).await;
-    let s = app.scene().await;
-    let mut peer = RawPeer::connect(&app).await;
-    peer.hello(&s.agent.token).await;
-    let mut visitor = WsClient::open(&app, &s.visitor.token).await;
-    until_sockets(&app, 2, Duration::from_secs(10)).await;
-    // 200 messages of 50 000 characters: 10 MB, beyond any socket buffer here.
-    let body = "y".repeat(50_000);
-    for _ in 0..200 {
-        visitor
-            .send_message(s.conversation, &Uuid::now_v7().to_string(), &body)
-            .await;
-        visitor.expect("ack").await;
-    }
-    let took = until_sockets(&app, 1, Duration::from_secs(20)).await;
-    assert!(took < Duration::from_secs(20));
+    let (app, _db, peer, mut visitor, conversation) =
+        a_peer_that_never_reads(|c| c.limits.write_timeout_secs = 2).await;
+    ten_megabytes(&mut visitor, conversation).await;
+    until_sockets(&app, 1, Duration::from_secs(20)).await;
     drop(peer);
 }
 
@@ -153,30 +166,13 @@ async fn a_write_that_does_not_complete_in_time_closes_the_socket() {
 /// read and the socket's writer is stuck in a write (its write timeout is far away here).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_that_neither_reads_nor_writes_is_closed_after_two_and_a_half_heartbeats() {
-    let db = Database::new(crate::helpers::Backend::Sqlite)
-        .await
-        .unwrap();
-    let mut config = db.config();
-    config.limits.heartbeat_secs = 2;
-    config.limits.ws_queue = 100_000;
-    config.limits.write_timeout_secs = 600;
-    config.limits.max_frame_bytes = 262_144;
-    config.limits.max_message_chars = 60_000;
-    let app = spawn_with(config).await;
-    let s = app.scene().await;
-    let mut peer = RawPeer::connect(&app).await;
-    peer.hello(&s.agent.token).await;
-    let mut visitor = WsClient::open(&app, &s.visitor.token).await;
-    until_sockets(&app, 2, Duration::from_secs(10)).await;
+    let (app, _db, peer, mut visitor, conversation) = a_peer_that_never_reads(|c| {
+        c.limits.heartbeat_secs = 2;
+        c.limits.write_timeout_secs = 600;
+    })
+    .await;
     let started = Instant::now();
-    // 10 MB for the peer, which reads none of it: the server's writes to it back up.
-    let body = "z".repeat(50_000);
-    for _ in 0..200 {
-        visitor
-            .send_message(s.conversation, &Uuid::now_v7().to_string(), &body)
-            .await;
-        visitor.expect("ack").await;
-    }
+    ten_megabytes(&mut visitor, conversation).await;
     until_sockets(&app, 1, Duration::from_secs(15)).await;
     let took = started.elapsed();
     assert!(

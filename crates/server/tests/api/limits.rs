@@ -1,30 +1,13 @@
 //! Rate limits answer `rate_limited` with an honest retry delay, refuse without side effects,
-//! count per client address (sign-in, widget sessions), per connection (WS messages) or per
-//! sender (REST messages), and recover after their window.
+//! count per client address (sign-in, widget sessions) or per sender (messages over sockets
+//! and REST), and recover after their window.
 
 use std::time::Duration;
 
-use livedesk_server::config::Rate;
-use livedesk_server::Config;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{spawn_with, Backend, Database, TestApp, WsClient, PASSWORD};
-
-fn rate(raw: &str) -> Rate {
-    Rate::try_from(raw.to_owned()).unwrap()
-}
-
-/// A server on `backend` with `configure` applied; `None` when the backend is not available.
-async fn spawn_configured(
-    backend: Backend,
-    configure: impl FnOnce(&mut Config),
-) -> Option<(TestApp, Database)> {
-    let db = Database::new(backend).await?;
-    let mut config = db.config();
-    configure(&mut config);
-    Some((spawn_with(config).await, db))
-}
+use crate::helpers::{rate, spawn_configured, Backend, TestApp, WsClient, PASSWORD};
 
 /// A REST answer: status, `Retry-After` (if any) and the JSON body.
 #[derive(Debug, Clone)]
