@@ -2,94 +2,22 @@
 //! lets clients resume from their cursors with no gap.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+use tokio::io::AsyncWriteExt as _;
 use uuid::Uuid;
 
-use crate::helpers::{spawn_with, ws_connect, Backend, Database, WsClient, PASSWORD};
+use crate::helpers::{
+    livedesk_command, spawn_with, ws_connect, Backend, Database, ServerProcess, WsClient, PASSWORD,
+};
 
 const ADMIN_EMAIL: &str = "crash-admin@example.com";
 
-/// The `livedesk` binary as a child process, started with a clean `LIVEDESK_*` environment
-/// (the test runner's own `LIVEDESK_TEST_POSTGRES_URL` would otherwise be read as an unknown
-/// configuration key), and message and visitor-session rates high enough for bursts.
-struct Child {
-    process: tokio::process::Child,
-    addr: SocketAddr,
-}
-
-fn livedesk(db: &Database) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("LIVEDESK_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.arg("--data-dir").arg(db.dir.path());
-    if let Some(url) = &db.url {
-        cmd.arg("--database-url").arg(url);
-    }
-    cmd.env("NO_COLOR", "1").kill_on_drop(true);
-    cmd
-}
-
-impl Child {
-    async fn start(db: &Database) -> Child {
-        let mut cmd = livedesk(db);
-        cmd.arg("serve")
-            .arg("--listen")
-            .arg("127.0.0.1:0")
-            .env("LIVEDESK_LOG_FORMAT", "text")
-            .env("LIVEDESK_LIMITS__MESSAGES", "10000/s")
-            .env("LIVEDESK_LIMITS__WIDGET_SESSIONS", "10000/s")
-            .env("LIVEDESK_LIMITS__CONVERSATIONS", "10000/s")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut process = cmd.spawn().unwrap();
-        let stderr = process.stderr.take().unwrap();
-        let mut lines = tokio::io::BufReader::new(stderr).lines();
-        let addr = tokio::time::timeout(Duration::from_secs(30), async {
-            let mut log = String::new();
-            while let Some(line) = lines.next_line().await.unwrap() {
-                if let Some(rest) = line.split("serving on http://").nth(1) {
-                    let addr = rest.split_whitespace().next().unwrap();
-                    return addr.parse::<SocketAddr>().unwrap();
-                }
-                log.push_str(&line);
-                log.push('\n');
-            }
-            panic!("server exited before serving:\n{log}");
-        })
-        .await
-        .expect("server started within 30 s");
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Child { process, addr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn ws_url(&self) -> String {
-        format!("ws://{}/ws/v1", self.addr)
-    }
-
-    /// SIGKILL: no chance to flush or clean up.
-    async fn kill_9(&mut self) {
-        self.process.start_kill().unwrap();
-        let status = self.process.wait().await.unwrap();
-        assert!(!status.success(), "the server was killed, not stopped");
-    }
-}
-
 /// `livedesk admin create --password-stdin` against the test's database.
 async fn create_admin_with_cli(db: &Database) {
-    let mut cmd = livedesk(db);
+    let mut cmd = livedesk_command(db);
     cmd.args([
         "admin",
         "create",
@@ -141,7 +69,7 @@ async fn post(http: &reqwest::Client, url: String, token: Option<&str>, body: Va
     body
 }
 
-async fn build_world(server: &Child, http: &reqwest::Client) -> World {
+async fn build_world(server: &ServerProcess, http: &reqwest::Client) -> World {
     let login = post(
         http,
         server.url("/api/v1/auth/login"),
@@ -181,7 +109,7 @@ async fn build_world(server: &Child, http: &reqwest::Client) -> World {
 
 /// Every message of the conversation, as the admin reads it over REST.
 async fn stored_messages(
-    server: &Child,
+    server: &ServerProcess,
     http: &reqwest::Client,
     world: &World,
 ) -> BTreeMap<String, (i64, String)> {
@@ -219,7 +147,7 @@ async fn acked_messages_survive_kill_9(backend: Backend, n: usize) {
         return;
     };
     create_admin_with_cli(&db).await;
-    let mut server = Child::start(&db).await;
+    let mut server = ServerProcess::start(&db).await;
     let http = reqwest::Client::new();
     let world = build_world(&server, &http).await;
 
@@ -250,7 +178,7 @@ async fn acked_messages_survive_kill_9(backend: Backend, n: usize) {
     server.kill_9().await;
     drop(ws);
 
-    let server = Child::start(&db).await;
+    let server = ServerProcess::start(&db).await;
     let stored = stored_messages(&server, &http, &world).await;
     assert_eq!(stored, acked, "every acked message, with its seq and id");
 
@@ -437,7 +365,7 @@ async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued(b
         return;
     };
     create_admin_with_cli(&db).await;
-    let mut server = Child::start(&db).await;
+    let mut server = ServerProcess::start(&db).await;
     let http = reqwest::Client::new();
     let world = build_world(&server, &http).await;
     let inbox = post(
@@ -476,7 +404,7 @@ async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued(b
     let _ = opened.acquire_many(20).await.unwrap();
     server.kill_9().await;
 
-    let server = Child::start(&db).await;
+    let server = ServerProcess::start(&db).await;
     let res = http
         .get(server.url("/api/v1/conversations?status=open&limit=200"))
         .bearer_auth(&world.admin_token)

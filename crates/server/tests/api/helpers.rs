@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -483,58 +483,78 @@ impl WsClient {
     }
 }
 
-/// The `livedesk` binary as a child process (for crash tests).
+/// The `livedesk` binary as a child process, started with a clean `LIVEDESK_*` environment
+/// (the test runner's own `LIVEDESK_TEST_POSTGRES_URL` would otherwise be read as an unknown
+/// configuration key), and message and visitor-session rates high enough for bursts.
 pub struct ServerProcess {
-    pub child: tokio::process::Child,
+    pub process: tokio::process::Child,
     pub addr: SocketAddr,
 }
 
-impl ServerProcess {
-    /// Starts the binary on `db` and waits until it prints its address.
-    pub async fn start(db: &Database) -> ServerProcess {
-        Self::start_in(db.dir.path(), db.url.as_deref()).await
+/// The `livedesk` binary on `db`'s data, with none of this process's `LIVEDESK_*` variables.
+pub fn livedesk_command(db: &Database) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("LIVEDESK_") {
+            cmd.env_remove(key);
+        }
     }
+    cmd.arg("--data-dir").arg(db.dir.path());
+    if let Some(url) = &db.url {
+        cmd.arg("--database-url").arg(url);
+    }
+    cmd.env("NO_COLOR", "1").kill_on_drop(true);
+    cmd
+}
 
-    pub async fn start_in(data_dir: &Path, database_url: Option<&str>) -> ServerProcess {
-        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_livedesk"));
+impl ServerProcess {
+    /// Starts `livedesk serve` on port 0 and waits until it prints its address.
+    pub async fn start(db: &Database) -> ServerProcess {
+        let mut cmd = livedesk_command(db);
         cmd.arg("serve")
             .arg("--listen")
             .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(data_dir)
-            .env_remove("LIVEDESK_CONFIG")
             .env("LIVEDESK_LOG_FORMAT", "text")
-            .env("NO_COLOR", "1")
+            .env("LIVEDESK_LIMITS__MESSAGES", "10000/s")
+            .env("LIVEDESK_LIMITS__WIDGET_SESSIONS", "10000/s")
+            .env("LIVEDESK_LIMITS__CONVERSATIONS", "10000/s")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        if let Some(url) = database_url {
-            cmd.arg("--database-url").arg(url);
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stderr = child.stderr.take().unwrap();
+            .stderr(Stdio::piped());
+        let mut process = cmd.spawn().unwrap();
+        let stderr = process.stderr.take().unwrap();
         let mut lines = tokio::io::BufReader::new(stderr).lines();
         let addr = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut log = String::new();
             while let Some(line) = lines.next_line().await.unwrap() {
                 if let Some(rest) = line.split("serving on http://").nth(1) {
                     let addr = rest.split_whitespace().next().unwrap();
                     return addr.parse::<SocketAddr>().unwrap();
                 }
+                log.push_str(&line);
+                log.push('\n');
             }
-            panic!("server exited before serving");
+            panic!("server exited before serving:\n{log}");
         })
         .await
         .expect("server started within 30 s");
-        // Keep draining its log so it never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        ServerProcess { child, addr }
+        ServerProcess { process, addr }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/v1", self.addr)
     }
 
     /// SIGKILL: no chance to flush or clean up.
     pub async fn kill_9(&mut self) {
-        self.child.start_kill().unwrap();
-        let _ = self.child.wait().await;
+        self.process.start_kill().unwrap();
+        let status = self.process.wait().await.unwrap();
+        assert!(!status.success(), "the server was killed, not stopped");
     }
 }
 
