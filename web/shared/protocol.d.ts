@@ -30,7 +30,27 @@ export interface Message {
   /** Unix milliseconds. */
   created_at: number;
   attachment?: AttachmentMeta | null;
+  /** Timeline lines (system notes) only: what the line records, as data. */
+  event?: TimelineEvent | null;
 }
+
+export interface Ref {
+  id: string;
+  name: string;
+}
+
+/** A timeline line as data; `by: null` where Livedesk made the change. */
+export type TimelineEvent =
+  | { type: 'took'; by: Ref }
+  | { type: 'took_over'; by: Ref }
+  | { type: 'assigned'; by: Ref | null; to: Ref }
+  | { type: 'unassigned'; by: Ref }
+  | { type: 'reoffered'; from: Ref; to: Ref }
+  | { type: 'transferred'; by: Ref; to?: Ref; team?: Ref }
+  | { type: 'team_changed'; by: Ref; team: Ref | null }
+  | { type: 'status_changed'; by: Ref | null; status: 'open' | 'pending' | 'snoozed' | 'resolved' }
+  | { type: 'priority_changed'; by: Ref; priority: 'none' | 'low' | 'medium' | 'high' | 'urgent' }
+  | { type: 'requeued'; reason: 'agent_offline' | 'agent_deactivated' };
 
 export interface MessagePage {
   messages: Message[];

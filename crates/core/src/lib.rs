@@ -5,7 +5,8 @@
 //! - [`store`]: the `Store` port every backend implements, its records and its error type;
 //!   [`directory`]: the part of it about the team (agents, inboxes, teams, triage, replies).
 //! - [`routing`]: who gets a conversation (the policies) and draining the queue;
-//! - [`fanout`]: topics and the `Fanout` port that carries committed events to sockets.
+//! - [`fanout`]: topics and the `Fanout` port that carries committed events to sockets;
+//! - [`timeline`]: the timeline lines a change to a conversation writes.
 //!
 //! The server crate adapts HTTP and WebSocket onto these; the store crate implements `Store`
 //! for SQLite and PostgreSQL.
@@ -14,6 +15,7 @@ pub mod directory;
 pub mod fanout;
 pub mod routing;
 pub mod store;
+pub mod timeline;
 pub mod values;
 
 pub use livedesk_protocol as protocol;

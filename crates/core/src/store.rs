@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use livedesk_protocol::model::{
     Agent, Attachment, Author, AuthorKind, Contact, Conversation, ConversationStatus, Inbox,
-    Message, MessageKind, Millis, PageView, ReceiptStatus, Receipts, Role, Side, WidgetSettings,
+    Message, MessageKind, Millis, PageView, ReceiptStatus, Receipts, Role, Side, TimelineEvent,
+    WidgetSettings,
 };
 use uuid::Uuid;
 
@@ -85,6 +86,8 @@ pub struct NewMessageRecord {
     pub body: MessageBody,
     /// Checked by the caller: uploaded to this conversation by this author.
     pub attachment: Option<Attachment>,
+    /// Timeline lines only: what the line records, as data.
+    pub event: Option<TimelineEvent>,
 }
 
 /// A conversation's `waiting_since` after a message by `author` of `kind` stored at `at`:

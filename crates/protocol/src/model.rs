@@ -64,7 +64,150 @@ pub struct Message {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// What a timeline line (a system note) records, as data; its `body` is the same in
+    /// words, for clients that show text only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<TimelineEvent>,
     pub created_at: Millis,
+}
+
+/// A line of a conversation's timeline (agents only: it is stored as a system note). `by` is
+/// the agent who made the change; `None` where Livedesk did (routing, a snooze ending).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineEvent {
+    /// An agent took an unassigned conversation.
+    Took {
+        by: AgentRef,
+    },
+    /// An agent took a conversation assigned to someone else.
+    TookOver {
+        by: AgentRef,
+    },
+    /// Assigned to `to`, by an agent or (`by: None`) by routing.
+    Assigned {
+        by: Option<AgentRef>,
+        to: AgentRef,
+    },
+    Unassigned {
+        by: AgentRef,
+    },
+    /// Routing gave it to `to` because `from` did not answer in time.
+    Reoffered {
+        from: AgentRef,
+        to: AgentRef,
+    },
+    /// Handed to an agent (`to`) or to a team (`team`).
+    Transferred {
+        by: AgentRef,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<AgentRef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        team: Option<TeamRef>,
+    },
+    /// Moved to a team, or off its team (`team: None`).
+    TeamChanged {
+        by: AgentRef,
+        team: Option<TeamRef>,
+    },
+    /// The status changed; `by: None` when a snooze ended.
+    StatusChanged {
+        by: Option<AgentRef>,
+        status: ConversationStatus,
+    },
+    PriorityChanged {
+        by: AgentRef,
+        priority: Priority,
+    },
+    /// Back in the queue without an agent.
+    Requeued {
+        reason: RequeueReason,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequeueReason {
+    AgentOffline,
+    AgentDeactivated,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamRef {
+    pub id: Uuid,
+    pub name: String,
+}
+
+impl TimelineEvent {
+    /// The line in words (English), stored as the note's body.
+    pub fn describe(&self) -> String {
+        fn status(s: ConversationStatus) -> &'static str {
+            match s {
+                ConversationStatus::Open => "reopened",
+                ConversationStatus::Pending => "marked pending",
+                ConversationStatus::Snoozed => "snoozed",
+                ConversationStatus::Resolved => "resolved",
+            }
+        }
+        fn priority(p: Priority) -> &'static str {
+            match p {
+                Priority::None => "none",
+                Priority::Low => "low",
+                Priority::Medium => "medium",
+                Priority::High => "high",
+                Priority::Urgent => "urgent",
+            }
+        }
+        match self {
+            Self::Took { by } => format!("{} took this conversation", by.name),
+            Self::TookOver { by } => format!("{} took over this conversation", by.name),
+            Self::Assigned { by: Some(by), to } => {
+                format!("{} assigned this conversation to {}", by.name, to.name)
+            }
+            Self::Assigned { by: None, to } => format!("Assigned to {} by routing", to.name),
+            Self::Unassigned { by } => format!("{} unassigned this conversation", by.name),
+            Self::Reoffered { from, to } => format!(
+                "Re-offered to {}: {} did not answer in time",
+                to.name, from.name
+            ),
+            Self::Transferred { by, to, team } => match (to, team) {
+                (Some(to), _) => {
+                    format!("{} transferred this conversation to {}", by.name, to.name)
+                }
+                (None, Some(team)) => format!(
+                    "{} transferred this conversation to team {}",
+                    by.name, team.name
+                ),
+                (None, None) => format!("{} transferred this conversation", by.name),
+            },
+            Self::TeamChanged {
+                by,
+                team: Some(team),
+            } => format!("{} moved this conversation to team {}", by.name, team.name),
+            Self::TeamChanged { by, team: None } => {
+                format!("{} took this conversation off its team", by.name)
+            }
+            Self::StatusChanged {
+                by: Some(by),
+                status: s,
+            } => format!("{} {} this conversation", by.name, status(*s)),
+            Self::StatusChanged {
+                by: None,
+                status: _,
+            } => "Snooze ended: the conversation is open again".to_owned(),
+            Self::PriorityChanged { by, priority: p } => {
+                format!("{} set the priority to {}", by.name, priority(*p))
+            }
+            Self::Requeued { reason } => match reason {
+                RequeueReason::AgentOffline => {
+                    "Back in the queue: the assigned agent went offline".to_owned()
+                }
+                RequeueReason::AgentDeactivated => {
+                    "Back in the queue: the assigned agent was deactivated".to_owned()
+                }
+            },
+        }
+    }
 }
 
 /// A file sent with a message. The bytes are at `GET /api/v1/attachments/{id}`.

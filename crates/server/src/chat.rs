@@ -157,6 +157,7 @@ pub async fn send_message(
             kind,
             body,
             attachment,
+            event: None,
         })
         .await?;
     if !appended.duplicate {

@@ -9,7 +9,8 @@ use livedesk_core::now_ms;
 use livedesk_core::routing::{self, due_for_reoffer, RouteOutcome};
 use livedesk_protocol::frames::VisitorFrame;
 use livedesk_protocol::model::{
-    AgentStatus, Conversation, Notification, NotificationKind, RoutingPolicy,
+    AgentRef, AgentStatus, Conversation, Notification, NotificationKind, RequeueReason,
+    RoutingPolicy, TimelineEvent,
 };
 use uuid::Uuid;
 
@@ -82,15 +83,20 @@ async fn assigned_event(
         .await?
         .map(|e| e.agent.name)
         .unwrap_or_default();
-    let text = match &from {
-        Some((_, before)) => format!("Re-offered to {name}: {before} did not answer in time"),
-        None => format!("Assigned to {name} by routing"),
+    let to = AgentRef { id: agent_id, name };
+    let waited = c.queued_at.is_some() || from.is_some();
+    let line = match from {
+        Some((id, name)) => TimelineEvent::Reoffered {
+            from: AgentRef { id, name },
+            to,
+        },
+        None => TimelineEvent::Assigned { by: None, to },
     };
-    triage::timeline(state, c, text.clone()).await?;
+    let text = line.describe();
+    triage::timeline(state, c, line).await?;
     // As it is now, with the timeline event's activity time.
     let now = state.store.conversation(c.workspace_id, c.id).await?;
     events::conversation_updated(state, now.as_ref().unwrap_or(c));
-    let waited = c.queued_at.is_some() || from.is_some();
     events::notify(
         state,
         agent_id,
@@ -188,12 +194,10 @@ pub async fn agent_offline(
         .return_unanswered(workspace_id, agent_id)
         .await?;
     for c in &returned {
-        triage::timeline(
-            state,
-            c,
-            "Back in the queue: the assigned agent went offline".into(),
-        )
-        .await?;
+        let line = TimelineEvent::Requeued {
+            reason: RequeueReason::AgentOffline,
+        };
+        triage::timeline(state, c, line).await?;
         events::conversation_updated(state, c);
     }
     drain(state, workspace_id).await

@@ -9,7 +9,7 @@ use livedesk_core::store::NewMessageRecord;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::model::{
     Agent, AgentRef, Author, AuthorKind, Conversation, ConversationStatus, MessageKind,
-    Notification, NotificationKind, Role,
+    Notification, NotificationKind, Role, TeamRef, TimelineEvent,
 };
 use livedesk_protocol::rest::{Transfer, UpdateConversation};
 use livedesk_protocol::ErrorCode;
@@ -22,6 +22,13 @@ use crate::routing;
 use crate::state::SharedState;
 
 const MAX_LABELS: usize = 20;
+
+fn agent_ref(agent: &Agent) -> AgentRef {
+    AgentRef {
+        id: agent.id,
+        name: agent.name.clone(),
+    }
+}
 
 fn may_manage(agent: &Agent) -> bool {
     matches!(agent.role, Role::Admin | Role::Supervisor)
@@ -84,9 +91,15 @@ async fn agent_name(state: &SharedState, workspace_id: Uuid, id: Uuid) -> ApiRes
         .name)
 }
 
-/// Appends a timeline event (a system note) and publishes it.
-pub(crate) async fn timeline(state: &SharedState, c: &Conversation, text: String) -> ApiResult<()> {
-    note(
+/// Appends a timeline line: a system note that holds the event as data and in words (the
+/// store's commit listener publishes it).
+pub(crate) async fn timeline(
+    state: &SharedState,
+    c: &Conversation,
+    event: TimelineEvent,
+) -> ApiResult<()> {
+    let body = MessageBody::parse(event.describe(), state.config.limits.max_message_chars)?;
+    append_note(
         state,
         c,
         Author {
@@ -94,18 +107,19 @@ pub(crate) async fn timeline(state: &SharedState, c: &Conversation, text: String
             id: None,
             name: None,
         },
-        text,
+        body,
+        Some(event),
     )
     .await
 }
 
-async fn note(
+async fn append_note(
     state: &SharedState,
     c: &Conversation,
     author: Author,
-    text: String,
+    body: MessageBody,
+    event: Option<TimelineEvent>,
 ) -> ApiResult<()> {
-    let body = MessageBody::parse(text, state.config.limits.max_message_chars)?;
     state
         .store
         .append_message(NewMessageRecord {
@@ -116,6 +130,7 @@ async fn note(
             kind: MessageKind::Note,
             body,
             attachment: None,
+            event,
         })
         .await?;
     Ok(())
@@ -200,73 +215,35 @@ pub async fn update(
         .change_conversation(ws, before.id, changes)
         .await?;
 
-    // The timeline, in words.
-    let mut lines = Vec::new();
-    if after.assignee_id != before.assignee_id {
-        match after.assignee_id {
-            Some(id) if id == agent.id && before.assignee_id.is_some() => {
-                lines.push(format!("{} took over this conversation", agent.name))
-            }
-            Some(id) if id == agent.id => {
-                lines.push(format!("{} took this conversation", agent.name))
-            }
-            Some(id) => {
-                let name = agent_name(state, ws, id).await?;
-                lines.push(format!(
-                    "{} assigned this conversation to {name}",
-                    agent.name
-                ));
-                notify(
-                    state,
-                    id,
-                    NotificationKind::Assigned,
-                    &after,
-                    agent,
-                    format!("{} assigned a conversation to you", agent.name),
-                );
-            }
-            None => lines.push(format!("{} unassigned this conversation", agent.name)),
+    // The timeline, as data (and in words).
+    let by = agent_ref(agent);
+    let assignee = match after.assignee_id {
+        Some(id) if Some(id) != before.assignee_id && id != agent.id => Some(AgentRef {
+            id,
+            name: agent_name(state, ws, id).await?,
+        }),
+        _ => None,
+    };
+    let team = match after.team_id {
+        Some(id) if after.team_id != before.team_id => state
+            .store
+            .team(ws, id)
+            .await?
+            .map(|t| TeamRef { id, name: t.name }),
+        _ => None,
+    };
+    let lines = livedesk_core::timeline::changes(&by, before, &after, assignee, team);
+    if let Some(to) = after.assignee_id.filter(|&to| to != agent.id) {
+        if Some(to) != before.assignee_id {
+            notify(
+                state,
+                to,
+                NotificationKind::Assigned,
+                &after,
+                agent,
+                format!("{} assigned a conversation to you", agent.name),
+            );
         }
-    }
-    if after.team_id != before.team_id {
-        match after.team_id {
-            Some(team) => {
-                let name = state
-                    .store
-                    .team(ws, team)
-                    .await?
-                    .map(|t| t.name)
-                    .unwrap_or_default();
-                lines.push(format!(
-                    "{} moved this conversation to team {name}",
-                    agent.name
-                ));
-            }
-            None => lines.push(format!(
-                "{} took this conversation off its team",
-                agent.name
-            )),
-        }
-    }
-    if after.status != before.status {
-        lines.push(match after.status {
-            ConversationStatus::Resolved => format!("{} resolved this conversation", agent.name),
-            ConversationStatus::Open => format!("{} reopened this conversation", agent.name),
-            ConversationStatus::Pending => {
-                format!("{} marked this conversation pending", agent.name)
-            }
-            ConversationStatus::Snoozed => format!("{} snoozed this conversation", agent.name),
-        });
-    }
-    if after.priority != before.priority {
-        lines.push(format!(
-            "{} set the priority to {}",
-            agent.name,
-            serde_json::to_value(after.priority)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        ));
     }
     for line in lines {
         timeline(state, &after, line).await?;
@@ -348,10 +325,14 @@ pub async fn transfer(
                     assignee_id: Some(Some(to)),
                     ..Default::default()
                 },
-                format!(
-                    "{} transferred this conversation to {}",
-                    agent.name, target.agent.name
-                ),
+                TimelineEvent::Transferred {
+                    by: agent_ref(agent),
+                    to: Some(AgentRef {
+                        id: to,
+                        name: target.agent.name.clone(),
+                    }),
+                    team: None,
+                },
                 vec![to],
             )
         }
@@ -365,10 +346,14 @@ pub async fn transfer(
                     team_id: Some(Some(team_id)),
                     ..Default::default()
                 },
-                format!(
-                    "{} transferred this conversation to team {}",
-                    agent.name, team.name
-                ),
+                TimelineEvent::Transferred {
+                    by: agent_ref(agent),
+                    to: None,
+                    team: Some(TeamRef {
+                        id: team_id,
+                        name: team.name.clone(),
+                    }),
+                },
                 team.member_ids,
             )
         }
@@ -380,7 +365,8 @@ pub async fn transfer(
         .await?;
     timeline(state, &after, line).await?;
     if let Some(text) = &note_text {
-        note(state, &after, chat::author_of_agent(agent), text.clone()).await?;
+        let body = MessageBody::parse(text.clone(), state.config.limits.max_message_chars)?;
+        append_note(state, &after, chat::author_of_agent(agent), body, None).await?;
     }
     let after = state
         .store
@@ -427,13 +413,11 @@ pub async fn wake_snoozed(state: SharedState) {
         match state.store.wake_snoozed(now_ms()).await {
             Ok(woken) => {
                 for c in woken {
-                    if let Err(e) = timeline(
-                        &state,
-                        &c,
-                        "Snooze ended: the conversation is open again".into(),
-                    )
-                    .await
-                    {
+                    let line = TimelineEvent::StatusChanged {
+                        by: None,
+                        status: ConversationStatus::Open,
+                    };
+                    if let Err(e) = timeline(&state, &c, line).await {
                         tracing::warn!("could not record a snooze ending: {e:?}");
                     }
                     events::conversation_updated(&state, &c);

@@ -16,7 +16,7 @@ pub const CONVERSATION_COLS: &str =
      contact_delivered, contact_read, created_at, updated_at, waiting_since";
 pub const MESSAGE_COLS: &str =
     "id, conversation_id, seq, client_msg_id, author_kind, author_id, author_name, \
-     kind, body, attachment, created_at";
+     kind, body, attachment, event, created_at";
 pub const ATTACHMENT_COLS: &str =
     "id, conversation_id, uploader_kind, uploader_id, name, content_type, size, \
      EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = attachments.conversation_id \
@@ -141,6 +141,11 @@ macro_rules! impl_store {
                     .map(codec::json_from)
                     .transpose()
                     .map_err(decode)?,
+                event: row
+                    .try_get::<Option<&str>, _>("event")?
+                    .map(codec::json_from)
+                    .transpose()
+                    .map_err(decode)?,
                 created_at: row.try_get("created_at")?,
             })
         }
@@ -244,11 +249,12 @@ macro_rules! impl_store {
                 kind: new.kind,
                 body: new.body.into_inner(),
                 attachment: new.attachment,
+                event: new.event,
                 created_at: now,
             };
             sqlx::query(
-                "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, event, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
             )
             .bind(message.conversation_id)
             .bind(message.seq)
@@ -261,6 +267,7 @@ macro_rules! impl_store {
             .bind(&message.body)
             .bind(message.attachment.as_ref().map(codec::json_to))
             .bind(message.attachment.as_ref().map(|a| a.id))
+            .bind(message.event.as_ref().map(codec::json_to))
             .bind(message.created_at)
             .execute(&mut *tx)
             .await

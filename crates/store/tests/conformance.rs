@@ -21,8 +21,8 @@ use livedesk_core::store::{
 };
 use livedesk_core::values::{ClientMsgId, DisplayName, Email, MessageBody, WebOrigin};
 use livedesk_protocol::model::{
-    Agent, Author, AuthorKind, Contact, Conversation, ConversationStatus, Inbox, Message,
-    MessageKind, Role,
+    Agent, AgentRef, Author, AuthorKind, Contact, Conversation, ConversationStatus, Inbox, Message,
+    MessageKind, RequeueReason, Role, TimelineEvent,
 };
 use livedesk_store::postgres::PgStore;
 use livedesk_store::sqlite::SqliteStore;
@@ -240,6 +240,7 @@ fn record(
         kind,
         body: body(text),
         attachment: None,
+        event: None,
     }
 }
 
@@ -951,6 +952,76 @@ on_both_backends!(
     system_message_retry_is_stored_once
         => a_retried_system_message_is_stored_once_on_sqlite,
            a_retried_system_message_is_stored_once_on_postgres
+);
+
+/// A timeline line keeps its event as data, in the group commit's batches and alone, and reads
+/// back as it was written.
+async fn timeline_lines_keep_their_event(store: Arc<dyn Store>) {
+    let s = &*store;
+    let w = world(s).await;
+    let c = &w.conversation;
+    let by = AgentRef {
+        id: w.agent.id,
+        name: w.agent.name.clone(),
+    };
+    let lines = [
+        TimelineEvent::Took { by: by.clone() },
+        TimelineEvent::StatusChanged {
+            by: None,
+            status: ConversationStatus::Open,
+        },
+        TimelineEvent::Requeued {
+            reason: RequeueReason::AgentOffline,
+        },
+    ];
+    // Sent at once, so that on SQLite they share a batch.
+    let mut tasks = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let mut new = record(
+            c,
+            Author {
+                kind: AuthorKind::System,
+                id: None,
+                name: None,
+            },
+            MessageKind::Note,
+            &format!("line-{i}"),
+            &line.describe(),
+        );
+        new.event = Some(line.clone());
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move { store.append_message(new).await }));
+    }
+    for task in tasks {
+        let appended = task.await.unwrap().unwrap();
+        assert!(
+            appended.message.event.is_some(),
+            "the ack carries the event"
+        );
+    }
+    append(
+        s,
+        record(c, by_agent(&w.agent), MessageKind::Text, "t", "hi"),
+    )
+    .await;
+    for m in all_messages(s, c).await {
+        let cmid = m.client_msg_id.as_deref().unwrap();
+        let want = match cmid.strip_prefix("line-") {
+            Some(i) => Some(lines[i.parse::<usize>().unwrap()].clone()),
+            None => None,
+        };
+        assert_eq!(m.event, want, "{cmid}: stored as written");
+        if let Some(line) = want {
+            assert_eq!(m.body, line.describe());
+        }
+    }
+}
+
+on_both_backends!(
+    #[tokio::test]
+    timeline_lines_keep_their_event
+        => timeline_lines_keep_their_event_on_sqlite,
+           timeline_lines_keep_their_event_on_postgres
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -2590,6 +2661,7 @@ async fn messages_carry_their_attachment(store: Arc<dyn Store>) {
     let with_file = NewMessageRecord {
         body: MessageBody::caption(String::new(), 10_000).unwrap(),
         attachment: Some(png.attachment.clone()),
+        event: None,
         ..record(c, by_contact(&w.contact), MessageKind::Text, "m2", "unused")
     };
     let sent = append(s, with_file.clone()).await;
@@ -2646,6 +2718,7 @@ async fn attachments_become_visible_to_the_contact_when_sent(store: Arc<dyn Stor
     let with = |kind, id: &str, attachment: &AttachmentRecord| NewMessageRecord {
         body: MessageBody::caption(String::new(), 10_000).unwrap(),
         attachment: Some(attachment.attachment.clone()),
+        event: None,
         ..record(c, by_agent(&w.agent), kind, id, "unused")
     };
     append(s, with(MessageKind::Note, "n1", &noted)).await;

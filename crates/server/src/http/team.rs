@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use livedesk_core::directory::AgentChanges;
 use livedesk_core::values::DisplayName;
-use livedesk_protocol::model::{Agent, AgentEntry, AgentStatus, CannedResponse, Label, Role, Team};
+use livedesk_protocol::model::{
+    Agent, AgentEntry, AgentStatus, CannedResponse, Label, RequeueReason, Role, Team, TimelineEvent,
+};
 use livedesk_protocol::rest::{
     AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, SessionsEnded,
     TeamChanges, TeamList, UpdateAgent, UpdateMe,
@@ -118,12 +120,10 @@ async fn set_active(
         .ok_or_else(ApiError::not_found)?;
     events::access_changed(state, id);
     for c in &returned {
-        crate::triage::timeline(
-            state,
-            c,
-            "Back in the queue: the assigned agent was deactivated".into(),
-        )
-        .await?;
+        let line = TimelineEvent::Requeued {
+            reason: RequeueReason::AgentDeactivated,
+        };
+        crate::triage::timeline(state, c, line).await?;
         events::conversation_updated(state, c);
     }
     tracing::info!(agent = %id, active, "agent activation changed");

@@ -275,27 +275,49 @@ async fn triage_records_timeline_events_and_notifies_without_reaching_the_visito
         (200, Some(sup.agent.id.to_string().as_str()))
     );
 
-    // The agents' timeline holds each step as a system note, in order.
+    // The agents' timeline holds each step as a system note, in order: as data (`event`)
+    // and in words (`body`).
     let (_, page) = app.messages(&a.token, s.conversation, 0).await;
-    let events: Vec<String> = page["messages"]
+    let lines: Vec<&Value> = page["messages"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| m["kind"] == "note" && m["author"]["kind"] == "system")
+        .collect();
+    let events: Vec<String> = lines
+        .iter()
         .map(|m| m["body"].as_str().unwrap().to_owned())
         .collect();
     let expect = [
-        "took this conversation",
-        "set the priority to high",
-        "transferred this conversation to",
-        "snoozed this conversation",
-        "resolved this conversation",
-        "took over this conversation",
+        ("took", "took this conversation"),
+        ("priority_changed", "set the priority to high"),
+        ("transferred", "transferred this conversation to"),
+        ("status_changed", "snoozed this conversation"),
+        ("status_changed", "resolved this conversation"),
+        ("took_over", "took over this conversation"),
     ];
     assert_eq!(events.len(), expect.len(), "{events:?}");
-    for (got, want) in events.iter().zip(expect) {
-        assert!(got.contains(want), "{got:?} should say {want:?}");
+    for (line, (kind, words)) in lines.iter().zip(expect) {
+        assert_eq!(line["event"]["type"], kind, "{line}");
+        let got = line["body"].as_str().unwrap();
+        assert!(got.contains(words), "{got:?} should say {words:?}");
     }
+    let by = |i: usize| lines[i]["event"]["by"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        by(0),
+        a.agent.id.to_string(),
+        "the first line names who took it"
+    );
+    assert_eq!(lines[1]["event"]["priority"], "high");
+    assert_eq!(lines[2]["event"]["to"]["id"], b.agent.id.to_string());
+    assert_eq!(lines[4]["event"]["status"], "resolved");
+    assert_eq!(by(5), sup.agent.id.to_string());
+    // A transfer's own note is the agent's, not a timeline line.
+    assert!(page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["author"]["kind"] == "system" || m.get("event").is_none()));
     assert!(page["messages"]
         .as_array()
         .unwrap()

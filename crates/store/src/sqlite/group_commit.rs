@@ -330,6 +330,7 @@ async fn append_batch<'a>(
                     kind: new.kind,
                     body: new.body.as_str().to_owned(),
                     attachment: new.attachment.clone(),
+                    event: new.event.clone(),
                     created_at: now,
                 });
             }
@@ -362,7 +363,7 @@ async fn append_batch<'a>(
 
         let mut q = QueryBuilder::<Sqlite>::new(
             "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, \
-             author_name, kind, body, attachment, attachment_id, created_at) ",
+             author_name, kind, body, attachment, attachment_id, event, created_at) ",
         );
         q.push_values(&inserts, |mut row, m| {
             row.push_bind(m.conversation_id)
@@ -376,6 +377,7 @@ async fn append_batch<'a>(
                 .push_bind(m.body.as_str())
                 .push_bind(m.attachment.as_ref().map(codec::json_to))
                 .push_bind(m.attachment.as_ref().map(|a| a.id))
+                .push_bind(m.event.as_ref().map(codec::json_to))
                 .push_bind(m.created_at);
         });
         q.build().execute(&mut *tx).await.map_err(classify)?;
@@ -471,6 +473,7 @@ mod tests {
             kind: MessageKind::Text,
             body: MessageBody::parse(body.to_owned(), 10_000).unwrap(),
             attachment: None,
+            event: None,
         }
     }
 
