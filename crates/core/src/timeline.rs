@@ -64,12 +64,15 @@ mod tests {
     use uuid::Uuid;
 
     fn conversation() -> Conversation {
-        serde_json::from_value(serde_json::json!({
+        let minimal = serde_json::json!({
             "id": Uuid::nil(), "workspace_id": Uuid::nil(), "inbox_id": Uuid::nil(),
             "contact_id": Uuid::nil(), "status": "open", "last_seq": 0,
             "created_at": 0, "updated_at": 0
-        }))
-        .expect("a minimal conversation")
+        });
+        match serde_json::from_value(minimal) {
+            Ok(c) => c,
+            Err(e) => panic!("a minimal conversation: {e}"),
+        }
     }
 
     fn agent(name: &str) -> AgentRef {
