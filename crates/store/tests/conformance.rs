@@ -1006,10 +1006,9 @@ async fn timeline_lines_keep_their_event(store: Arc<dyn Store>) {
     .await;
     for m in all_messages(s, c).await {
         let cmid = m.client_msg_id.as_deref().unwrap();
-        let want = match cmid.strip_prefix("line-") {
-            Some(i) => Some(lines[i.parse::<usize>().unwrap()].clone()),
-            None => None,
-        };
+        let want = cmid
+            .strip_prefix("line-")
+            .map(|i| lines[i.parse::<usize>().unwrap()].clone());
         assert_eq!(m.event, want, "{cmid}: stored as written");
         if let Some(line) = want {
             assert_eq!(m.body, line.describe());
