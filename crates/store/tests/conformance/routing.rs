@@ -107,7 +107,8 @@ async fn a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_
                 workspace_id: ws.id,
                 status: Some(ConversationStatus::Open),
                 assignee: livedesk_core::directory::AssigneeFilter::Any,
-                limit: 200,
+                // Every open chat: the assigned ones need not be the most recently active.
+                limit: 1000,
                 ..Default::default()
             })
             .await
