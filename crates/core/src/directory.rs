@@ -4,8 +4,8 @@
 
 use async_trait::async_trait;
 use livedesk_protocol::model::{
-    Agent, AgentEntry, AgentStatus, CannedResponse, Contact, Conversation, ConversationStatus,
-    Label, Millis, Priority, Role, RoutingPolicy, RoutingSettings, Team,
+    Agent, AgentEntry, AgentRef, AgentStatus, CannedResponse, Contact, Conversation,
+    ConversationStatus, Label, Millis, Priority, Role, RoutingPolicy, RoutingSettings, Team,
 };
 use uuid::Uuid;
 
@@ -21,7 +21,7 @@ pub struct NewConversationRecord {
     pub team_id: Option<Uuid>,
 }
 use crate::store::StoreResult;
-use crate::values::DisplayName;
+use crate::values::{DisplayName, MessageBody};
 
 /// Admin changes to an agent; `None` leaves a field as it is. Lists replace the whole set.
 #[derive(Debug, Clone, Default)]
@@ -45,6 +45,41 @@ pub struct ConversationChanges {
     pub labels: Option<Vec<String>>,
     /// Set together with status `snoozed`; cleared by any other status.
     pub snoozed_until: Option<Millis>,
+}
+
+/// Why a conversation changes; decides its timeline lines.
+#[derive(Debug, Clone)]
+pub enum ChangeCause {
+    /// An agent's update: a line per field that changed (`timeline::changes`).
+    Update,
+    /// A transfer to the agent or team the changes name, with the transferring agent's
+    /// note, stored as their private note after the line.
+    Transfer { note: Option<MessageBody> },
+}
+
+/// An agent's change to a conversation, applied in one transaction with its timeline lines
+/// and, when it leaves the conversation open without an agent, its routing.
+#[derive(Debug, Clone)]
+pub struct ConversationChange {
+    pub workspace_id: Uuid,
+    pub conversation_id: Uuid,
+    pub changes: ConversationChanges,
+    pub by: AgentRef,
+    pub cause: ChangeCause,
+    /// Applied only if the conversation's assignee is still this (the one the caller's
+    /// permission was checked against); otherwise `Conflict`. `None`: whoever it is.
+    pub if_assignee: Option<Option<Uuid>>,
+    pub now: Millis,
+}
+
+/// What a change did.
+#[derive(Debug, Clone)]
+pub struct Changed {
+    pub before: Conversation,
+    /// As committed: with the change, its lines and its routing.
+    pub after: Conversation,
+    /// Routing's outcome, when the change left the conversation open and unassigned.
+    pub routed: Option<RouteOutcome>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -135,13 +170,12 @@ pub trait Directory: Send + Sync + 'static {
     async fn team(&self, workspace_id: Uuid, team_id: Uuid) -> StoreResult<Option<Team>>;
     async fn list_teams(&self, workspace_id: Uuid) -> StoreResult<Vec<Team>>;
 
-    /// `NotFound` when the conversation, the assignee or the team is not of the workspace.
-    async fn change_conversation(
-        &self,
-        workspace_id: Uuid,
-        id: Uuid,
-        changes: ConversationChanges,
-    ) -> StoreResult<Conversation>;
+    /// Applies an agent's change in one transaction: the conversation's row locked and
+    /// changed, its timeline lines written (as data, see `timeline`), and, if it is left open
+    /// without an agent, routed. `NotFound` when the conversation, the assignee (an active
+    /// agent) or the team is not of the workspace; `Conflict` when `if_assignee` no longer
+    /// holds.
+    async fn change_conversation(&self, change: ConversationChange) -> StoreResult<Changed>;
     async fn find_conversations(&self, query: &ConversationQuery)
         -> StoreResult<Vec<Conversation>>;
     /// Snoozed conversations whose time has come, reopened; returns them.

@@ -68,7 +68,8 @@ async fn assigned(
     queue_positions(state, c.workspace_id, c.inbox_id).await
 }
 
-/// The timeline event, the update and the notification for a conversation the router assigned.
+/// The update and the notification for a conversation the router assigned (the store wrote
+/// its timeline line in the same transaction).
 async fn assigned_event(
     state: &SharedState,
     c: &Conversation,
@@ -92,8 +93,8 @@ async fn assigned_event(
         },
         None => TimelineEvent::Assigned { by: None, to },
     };
+    // The store wrote the line in the routing's transaction; the notification says the same.
     let text = line.describe();
-    triage::timeline(state, c, line).await?;
     // As it is now, with the timeline event's activity time.
     let now = state.store.conversation(c.workspace_id, c.id).await?;
     events::conversation_updated(state, now.as_ref().unwrap_or(c));

@@ -1,21 +1,22 @@
 //! Working a conversation: assigning, taking over, transferring, changing status, team,
-//! priority and labels. Every change is checked against the agent's role, written in one
-//! store call, recorded as a timeline event (a system note: agents see it in the
-//! conversation's history, visitors never do) and announced to every console.
+//! priority and labels. Every change is checked against the agent's role, then applied by
+//! the store in one transaction with its timeline lines (system notes holding the event as
+//! data: agents see them in the conversation's history, visitors never do) and, when it
+//! leaves the conversation open without an agent, its routing; then announced to every
+//! console.
 
-use livedesk_core::directory::ConversationChanges;
+use livedesk_core::directory::{ChangeCause, Changed, ConversationChange, ConversationChanges};
 use livedesk_core::now_ms;
 use livedesk_core::store::NewMessageRecord;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::model::{
     Agent, AgentRef, Author, AuthorKind, Conversation, ConversationStatus, MessageKind,
-    Notification, NotificationKind, Role, TeamRef, TimelineEvent,
+    Notification, NotificationKind, Role, TimelineEvent,
 };
 use livedesk_protocol::rest::{Transfer, UpdateConversation};
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
-use crate::chat;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::routing;
@@ -79,16 +80,6 @@ fn validate_labels(labels: &[String]) -> ApiResult<Vec<String>> {
         ));
     }
     Ok(out)
-}
-
-async fn agent_name(state: &SharedState, workspace_id: Uuid, id: Uuid) -> ApiResult<String> {
-    Ok(state
-        .store
-        .agent_entry(workspace_id, id)
-        .await?
-        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such agent in this workspace"))?
-        .agent
-        .name)
 }
 
 /// Appends a timeline line: a system note that holds the event as data and in words (the
@@ -210,31 +201,21 @@ pub async fn update(
         labels,
         snoozed_until: req.snoozed_until,
     };
-    let after = state
+    let changed = state
         .store
-        .change_conversation(ws, before.id, changes)
+        .change_conversation(ConversationChange {
+            workspace_id: ws,
+            conversation_id: before.id,
+            changes,
+            by: agent_ref(agent),
+            cause: ChangeCause::Update,
+            if_assignee: checked_against(agent, before),
+            now: now_ms(),
+        })
         .await?;
-
-    // The timeline, as data (and in words).
-    let by = agent_ref(agent);
-    let assignee = match after.assignee_id {
-        Some(id) if Some(id) != before.assignee_id && id != agent.id => Some(AgentRef {
-            id,
-            name: agent_name(state, ws, id).await?,
-        }),
-        _ => None,
-    };
-    let team = match after.team_id {
-        Some(id) if after.team_id != before.team_id => state
-            .store
-            .team(ws, id)
-            .await?
-            .map(|t| TeamRef { id, name: t.name }),
-        _ => None,
-    };
-    let lines = livedesk_core::timeline::changes(&by, before, &after, assignee, team);
+    let after = changed.after.clone();
     if let Some(to) = after.assignee_id.filter(|&to| to != agent.id) {
-        if Some(to) != before.assignee_id {
+        if Some(to) != changed.before.assignee_id {
             notify(
                 state,
                 to,
@@ -245,26 +226,24 @@ pub async fn update(
             );
         }
     }
-    for line in lines {
-        timeline(state, &after, line).await?;
-    }
-    let after = state
-        .store
-        .conversation(ws, after.id)
-        .await?
-        .unwrap_or(after);
-    events::conversation_updated(state, &after);
-    settle(state, &after).await?;
+    settle(state, &changed).await?;
     Ok(after)
 }
 
-/// After a change: an open conversation left without an agent is routed again, and capacity
-/// that may have freed goes to the queue.
-async fn settle(state: &SharedState, c: &Conversation) -> ApiResult<()> {
-    if c.status == ConversationStatus::Open && c.assignee_id.is_none() {
-        routing::route(state, c).await?;
+/// The assignee an agent's permission was checked against, which must still hold when the
+/// change is applied (supervisors and admins may change any conversation).
+fn checked_against(agent: &Agent, before: &Conversation) -> Option<Option<Uuid>> {
+    (!may_manage(agent)).then_some(before.assignee_id)
+}
+
+/// After a change committed (with its lines and routing): everyone hears of it, of what
+/// routing did, and capacity that may have freed goes to the queue.
+async fn settle(state: &SharedState, changed: &Changed) -> ApiResult<()> {
+    events::conversation_updated(state, &changed.after);
+    if let Some(outcome) = &changed.routed {
+        routing::announce(state, outcome).await?;
     }
-    routing::drain(state, c.workspace_id).await
+    routing::drain(state, changed.after.workspace_id).await
 }
 
 /// Hands a conversation to an agent or to a team (unassigned, for its members to take), with
@@ -292,7 +271,12 @@ pub async fn transfer(
         .note
         .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty());
-    let (changes, line, receivers) = match (req.agent_id, req.team_id) {
+    // Checked before anything is written: a note that cannot be stored refuses the transfer.
+    let note = note_text
+        .clone()
+        .map(|n| MessageBody::parse(n, state.config.limits.max_message_chars))
+        .transpose()?;
+    let (changes, receivers) = match (req.agent_id, req.team_id) {
         (Some(to), _) => {
             let target = state.store.agent_entry(ws, to).await?.ok_or_else(|| {
                 ApiError::new(ErrorCode::NotFound, "no such agent in this workspace")
@@ -325,14 +309,6 @@ pub async fn transfer(
                     assignee_id: Some(Some(to)),
                     ..Default::default()
                 },
-                TimelineEvent::Transferred {
-                    by: agent_ref(agent),
-                    to: Some(AgentRef {
-                        id: to,
-                        name: target.agent.name.clone(),
-                    }),
-                    team: None,
-                },
                 vec![to],
             )
         }
@@ -346,41 +322,27 @@ pub async fn transfer(
                     team_id: Some(Some(team_id)),
                     ..Default::default()
                 },
-                TimelineEvent::Transferred {
-                    by: agent_ref(agent),
-                    to: None,
-                    team: Some(TeamRef {
-                        id: team_id,
-                        name: team.name.clone(),
-                    }),
-                },
                 team.member_ids,
             )
         }
         (None, None) => return Err(ApiError::not_found()),
     };
-    let after = state
+    // One transaction: the change, the line, the note and (to a team) the routing by the
+    // team's policy, or the queue.
+    let changed = state
         .store
-        .change_conversation(ws, before.id, changes)
+        .change_conversation(ConversationChange {
+            workspace_id: ws,
+            conversation_id: before.id,
+            changes,
+            by: agent_ref(agent),
+            cause: ChangeCause::Transfer { note },
+            if_assignee: checked_against(agent, before),
+            now: now_ms(),
+        })
         .await?;
-    timeline(state, &after, line).await?;
-    if let Some(text) = &note_text {
-        let body = MessageBody::parse(text.clone(), state.config.limits.max_message_chars)?;
-        append_note(state, &after, chat::author_of_agent(agent), body, None).await?;
-    }
-    let after = state
-        .store
-        .conversation(ws, after.id)
-        .await?
-        .unwrap_or(after);
-    events::conversation_updated(state, &after);
-    // To a team: its policy picks a member (or the conversation waits in the queue).
-    settle(state, &after).await?;
-    let after = state
-        .store
-        .conversation(ws, after.id)
-        .await?
-        .unwrap_or(after);
+    settle(state, &changed).await?;
+    let after = changed.after;
     let text = match &note_text {
         Some(n) => format!(
             "{} transferred a conversation to you: {}",
@@ -402,6 +364,14 @@ pub async fn transfer(
     Ok(after)
 }
 
+/// A woken conversation without an agent is routed; capacity may have freed meanwhile.
+async fn route_woken(state: &SharedState, c: &Conversation) -> ApiResult<()> {
+    if c.status == ConversationStatus::Open && c.assignee_id.is_none() {
+        routing::route(state, c).await?;
+    }
+    routing::drain(state, c.workspace_id).await
+}
+
 /// Reopens snoozed conversations whose time has come, every few seconds until shutdown.
 pub async fn wake_snoozed(state: SharedState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -421,7 +391,7 @@ pub async fn wake_snoozed(state: SharedState) {
                         tracing::warn!("could not record a snooze ending: {e:?}");
                     }
                     events::conversation_updated(&state, &c);
-                    if let Err(e) = settle(&state, &c).await {
+                    if let Err(e) = route_woken(&state, &c).await {
                         tracing::warn!("could not route a woken conversation: {e:?}");
                     }
                 }

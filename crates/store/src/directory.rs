@@ -21,7 +21,7 @@ pub fn label_pattern(label: &str) -> String {
 macro_rules! impl_directory {
     ($store:ty, $db:ty) => {
         use livedesk_core::directory::{
-            AgentChanges, AssigneeFilter, ConversationChanges, ConversationQuery, ConversationSort,
+            AgentChanges, AssigneeFilter, ConversationQuery, ConversationSort,
             Directory,
         };
         use livedesk_core::routing::RouteOutcome;
@@ -387,47 +387,8 @@ macro_rules! impl_directory {
                 Ok(teams)
             }
 
-            async fn change_conversation(&self, workspace_id: Uuid, id: Uuid, changes: ConversationChanges) -> StoreResult<Conversation> {
-                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
-                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE conversations SET updated_at = ");
-                q.push_bind(now_ms());
-                if let Some(status) = changes.status {
-                    q.push(", status = ").push_bind(codec::status_str(status));
-                    let until = if status == ConversationStatus::Snoozed { changes.snoozed_until } else { None };
-                    q.push(", snoozed_until = ").push_bind(until);
-                }
-                if let Some(assignee) = changes.assignee_id {
-                    if let Some(agent) = assignee {
-                        if count_in_workspace(&mut *tx, "agents", workspace_id, &[agent]).await? != 1 {
-                            return Err(StoreError::NotFound);
-                        }
-                    }
-                    q.push(", assignee_id = ").push_bind(assignee);
-                }
-                if let Some(team) = changes.team_id {
-                    if let Some(team) = team {
-                        if count_in_workspace(&mut *tx, "teams", workspace_id, &[team]).await? != 1 {
-                            return Err(StoreError::NotFound);
-                        }
-                    }
-                    q.push(", team_id = ").push_bind(team);
-                }
-                if let Some(priority) = changes.priority {
-                    q.push(", priority = ").push_bind(codec::wire_name(priority));
-                }
-                if let Some(labels) = &changes.labels {
-                    q.push(", labels = ").push_bind(codec::json_to(labels));
-                }
-                q.push(" WHERE id = ").push_bind(id).push(" AND workspace_id = ").push_bind(workspace_id);
-                let done = q.build().execute(&mut *tx).await.map_err(classify)?;
-                if done.rows_affected() == 0 {
-                    return Err(StoreError::NotFound);
-                }
-                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row)
-                    .await?
-                    .ok_or(StoreError::NotFound)?;
-                tx.commit().await.map_err(classify)?;
-                Ok(conversation)
+            async fn change_conversation(&self, change: livedesk_core::directory::ConversationChange) -> StoreResult<livedesk_core::directory::Changed> {
+                self.change_routed(change).await
             }
 
             async fn find_conversations(&self, query: &ConversationQuery) -> StoreResult<Vec<Conversation>> {

@@ -75,23 +75,76 @@ pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError>
     }
 }
 
-/// Who a store tells of the messages it commits (see [`CommitListener`]); shared with the
-/// task that commits.
-#[derive(Clone, Default)]
-pub(crate) struct Committed(Arc<std::sync::OnceLock<Arc<dyn CommitListener>>>);
+/// Who a store tells of the messages it commits (see [`CommitListener`]), and the turns that
+/// make it hear them in seq order: whatever commits messages of a conversation holds that
+/// conversation's turn from before its transaction begins until it has told the listener, so
+/// a later transaction of that conversation (with the next seqs) cannot tell first. SQLite has
+/// one turn (it has one writer anyway); PostgreSQL a turn per conversation, hashed into
+/// lanes (two conversations that share a lane merely take turns).
+#[derive(Clone)]
+pub(crate) struct Committed {
+    listener: Arc<std::sync::OnceLock<Arc<dyn CommitListener>>>,
+    turns: Arc<[tokio::sync::Mutex<()>]>,
+}
 
 impl Committed {
+    pub(crate) fn new(turns: usize) -> Self {
+        Self {
+            listener: Arc::default(),
+            turns: (0..turns.max(1))
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+
     pub(crate) fn set(&self, listener: Arc<dyn CommitListener>) {
-        let _ = self.0.set(listener);
+        let _ = self.listener.set(listener);
     }
 
     pub(crate) fn tell(&self, messages: &[CommittedMessage]) {
         if messages.is_empty() {
             return;
         }
-        if let Some(listener) = self.0.get() {
+        if let Some(listener) = self.listener.get() {
             listener.committed(messages);
         }
+    }
+
+    /// Waits for the conversation's turn.
+    pub(crate) async fn turn(
+        &self,
+        conversation_id: uuid::Uuid,
+    ) -> tokio::sync::MutexGuard<'_, ()> {
+        // UUIDv7's low bits are random.
+        let lane = (conversation_id.as_u128() % self.turns.len() as u128) as usize;
+        self.turns[lane].lock().await
+    }
+
+    /// Runs `work`, a transaction that commits messages of `conversation_id` and returns them
+    /// with its result, in that conversation's turn, and tells the listener before the turn
+    /// passes on. It runs in a task of its own, so a caller that goes away (an HTTP client
+    /// hanging up) cannot cut it between its commit and telling the listener.
+    pub(crate) async fn in_turn<T, W>(
+        &self,
+        conversation_id: uuid::Uuid,
+        work: W,
+    ) -> livedesk_core::store::StoreResult<T>
+    where
+        T: Send + 'static,
+        W: std::future::Future<
+                Output = livedesk_core::store::StoreResult<(T, Vec<CommittedMessage>)>,
+            > + Send
+            + 'static,
+    {
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let _turn = me.turn(conversation_id).await;
+            let (value, messages) = work.await?;
+            me.tell(&messages);
+            Ok(value)
+        });
+        task.await
+            .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?
     }
 }
 

@@ -7,7 +7,6 @@
 //! messages on in seq order by construction. That costs no parallelism the database would
 //! have given: the conversation row lock serialises those transactions anyway.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 // `Appended`, `NewMessageRecord`, `StoreError`, `StoreResult` and `Uuid` come with
@@ -16,19 +15,12 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::Committed;
 
-/// Lanes appends are spread over by conversation; two conversations that share one merely
-/// take turns.
+/// Lanes the turns of conversations are spread over (see `Committed`).
 const LANES: usize = 1024;
 
 pub struct PgStore {
     pool: PgPool,
     committed: Committed,
-    lanes: Arc<[tokio::sync::Mutex<()>]>,
-}
-
-fn lane_of(conversation_id: Uuid) -> usize {
-    // UUIDv7's low bits are random.
-    (conversation_id.as_u128() % LANES as u128) as usize
 }
 
 impl PgStore {
@@ -48,8 +40,7 @@ impl PgStore {
             .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?;
         Ok(Self {
             pool,
-            committed: Committed::default(),
-            lanes: (0..LANES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            committed: Committed::new(LANES),
         })
     }
 
@@ -65,23 +56,15 @@ impl PgStore {
         &self.committed
     }
 
-    /// Runs in a task of its own, so a caller that goes away (an HTTP client hanging up)
-    /// cannot cut the append between its commit and telling the listener.
+    /// In the conversation's turn (see `Committed::in_turn`).
     async fn append(&self, new: NewMessageRecord) -> StoreResult<Appended> {
-        let (pool, committed, lanes) = (
-            self.pool.clone(),
-            self.committed.clone(),
-            Arc::clone(&self.lanes),
-        );
-        let task = tokio::spawn(async move {
-            let _turn = lanes[lane_of(new.conversation_id)].lock().await;
-            let (appended, message) = append_in_transaction(&pool, new).await?;
-            if let Some(message) = message {
-                committed.tell(std::slice::from_ref(&message));
-            }
-            Ok(appended)
-        });
-        task.await.map_err(|e| StoreError::Internal(Box::new(e)))?
+        let pool = self.pool.clone();
+        self.committed
+            .in_turn(new.conversation_id, async move {
+                let (appended, message) = append_in_transaction(&pool, new).await?;
+                Ok((appended, message.into_iter().collect()))
+            })
+            .await
     }
 }
 

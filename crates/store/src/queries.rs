@@ -252,6 +252,21 @@ macro_rules! impl_store {
                 event: new.event,
                 created_at: now,
             };
+            insert_message(&mut *tx, &message).await?;
+            tx.commit().await.map_err(classify)?;
+            let committed = livedesk_core::store::CommittedMessage {
+                workspace_id: new.workspace_id,
+                inbox_id,
+                contact_id,
+                message: message.clone(),
+            };
+            Ok((Appended { message, duplicate: false }, Some(committed)))
+        }
+
+        async fn insert_message<'e, E>(executor: E, message: &Message) -> StoreResult<()>
+        where
+            E: sqlx::Executor<'e, Database = $db>,
+        {
             sqlx::query(
                 "INSERT INTO messages (conversation_id, seq, id, client_msg_id, author_kind, author_id, author_name, kind, body, attachment, attachment_id, event, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -269,17 +284,55 @@ macro_rules! impl_store {
             .bind(message.attachment.as_ref().map(|a| a.id))
             .bind(message.event.as_ref().map(codec::json_to))
             .bind(message.created_at)
-            .execute(&mut *tx)
+            .execute(executor)
             .await
             .map_err(classify)?;
-            tx.commit().await.map_err(classify)?;
-            let committed = livedesk_core::store::CommittedMessage {
-                workspace_id: new.workspace_id,
-                inbox_id,
-                contact_id,
-                message: message.clone(),
+            Ok(())
+        }
+
+        /// Appends a note to a conversation inside the caller's transaction (which must hold
+        /// the conversation's turn, see `Committed`): a timeline line (`event`, by the
+        /// system) or an agent's note written with a change. Such notes have fresh ids of
+        /// their own, so there is nothing to deduplicate. Returns it for the listener.
+        async fn append_note_in(
+            conn: &mut <$db as sqlx::Database>::Connection,
+            workspace_id: Uuid,
+            conversation_id: Uuid,
+            author: Author,
+            body: String,
+            event: Option<livedesk_protocol::model::TimelineEvent>,
+            now: i64,
+        ) -> StoreResult<livedesk_core::store::CommittedMessage> {
+            let row = sqlx::query(
+                "UPDATE conversations SET last_seq = last_seq + 1, updated_at = $1 \
+                 WHERE id = $2 AND workspace_id = $3 RETURNING last_seq, inbox_id, contact_id",
+            )
+            .bind(now)
+            .bind(conversation_id)
+            .bind(workspace_id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(classify)?;
+            let Some(row) = row else { return Err(StoreError::NotFound) };
+            let message = Message {
+                id: Uuid::now_v7(),
+                conversation_id,
+                seq: row.try_get(0).map_err(classify)?,
+                client_msg_id: Some(format!("event-{}", Uuid::now_v7())),
+                author,
+                kind: livedesk_protocol::model::MessageKind::Note,
+                body,
+                attachment: None,
+                event,
+                created_at: now,
             };
-            Ok((Appended { message, duplicate: false }, Some(committed)))
+            insert_message(&mut *conn, &message).await?;
+            Ok(livedesk_core::store::CommittedMessage {
+                workspace_id,
+                inbox_id: row.try_get(1).map_err(classify)?,
+                contact_id: row.try_get(2).map_err(classify)?,
+                message,
+            })
         }
 
         /// One row of `table` by id within a workspace, mapped by `map`.

@@ -25,19 +25,42 @@ macro_rules! impl_routing {
                 exclude: Option<Uuid>,
                 now: i64,
             ) -> StoreResult<RouteOutcome> {
-                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
-                let outcome = Self::route_in(&mut tx, workspace_id, conversation_id, exclude, now).await?;
-                tx.commit().await.map_err(classify)?;
-                Ok(outcome)
+                let pool = self.writer().clone();
+                self.committed()
+                    .in_turn(conversation_id, async move {
+                        let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                        let mut lines = Vec::new();
+                        let outcome = Self::route_in(&mut tx, workspace_id, conversation_id, exclude, now, &mut lines).await?;
+                        tx.commit().await.map_err(classify)?;
+                        Ok((outcome, lines))
+                    })
+                    .await
             }
 
             async fn open_routed(
                 &self,
                 new: livedesk_core::directory::NewConversationRecord,
             ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
-                let now = now_ms();
                 let id = Uuid::now_v7();
-                let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                let pool = self.writer().clone();
+                self.committed()
+                    .in_turn(id, async move {
+                        let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                        let mut lines = Vec::new();
+                        let opened = Self::open_in(&mut tx, id, new, &mut lines).await?;
+                        tx.commit().await.map_err(classify)?;
+                        Ok((opened, lines))
+                    })
+                    .await
+            }
+
+            async fn open_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                id: Uuid,
+                new: livedesk_core::directory::NewConversationRecord,
+                lines: &mut Vec<livedesk_core::store::CommittedMessage>,
+            ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
+                let now = now_ms();
                 // The contact and the inbox must belong to this workspace (a contact may chat
                 // in any inbox of its workspace, e.g. after a verified identify), and so must an
                 // assignee, who must be active.
@@ -58,21 +81,188 @@ macro_rules! impl_routing {
                 .bind(now)
                 .bind(new.assignee_id)
                 .bind(new.team_id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await
                 .map_err(classify)?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
                 let outcome = match new.assignee_id {
-                    None => Some(Self::route_in(&mut tx, new.workspace_id, id, None, now).await?),
+                    None => Some(Self::route_in(tx, new.workspace_id, id, None, now, lines).await?),
                     Some(_) => None,
                 };
-                let conversation = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, new.workspace_id, conversation_from_row)
+                let conversation = scoped(&mut **tx, CONVERSATION_COLS, "conversations", id, new.workspace_id, conversation_from_row)
                     .await?
                     .ok_or(StoreError::NotFound)?;
-                tx.commit().await.map_err(classify)?;
                 Ok((conversation, outcome))
+            }
+
+            async fn change_routed(
+                &self,
+                change: livedesk_core::directory::ConversationChange,
+            ) -> StoreResult<livedesk_core::directory::Changed> {
+                let pool = self.writer().clone();
+                self.committed()
+                    .in_turn(change.conversation_id, async move {
+                        let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                        let mut lines = Vec::new();
+                        let changed = Self::change_in(&mut tx, change, &mut lines).await?;
+                        tx.commit().await.map_err(classify)?;
+                        Ok((changed, lines))
+                    })
+                    .await
+            }
+
+            async fn change_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                change: livedesk_core::directory::ConversationChange,
+                lines: &mut Vec<livedesk_core::store::CommittedMessage>,
+            ) -> StoreResult<livedesk_core::directory::Changed> {
+                use livedesk_core::directory::ChangeCause;
+                use livedesk_protocol::model::{TeamRef, TimelineEvent};
+                let livedesk_core::directory::ConversationChange {
+                    workspace_id, conversation_id: id, changes, by, cause, if_assignee, now,
+                } = change;
+                // The row is locked before it is read: the lines below describe this change
+                // against what it really replaced.
+                let sql = format!(
+                    "SELECT {CONVERSATION_COLS} FROM conversations WHERE id = $1 AND workspace_id = $2{}",
+                    $lock
+                );
+                let before = sqlx::query(&sql)
+                    .bind(id)
+                    .bind(workspace_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(classify)?;
+                let before = before.as_ref().map(conversation_from_row).transpose().map_err(classify)?;
+                let Some(before) = before else { return Err(StoreError::NotFound) };
+                if if_assignee.is_some_and(|expected| expected != before.assignee_id) {
+                    return Err(StoreError::Conflict("the conversation was reassigned meanwhile; reload it"));
+                }
+                let mut q = sqlx::QueryBuilder::<$db>::new("UPDATE conversations SET updated_at = ");
+                q.push_bind(now);
+                if let Some(status) = changes.status {
+                    q.push(", status = ").push_bind(codec::status_str(status));
+                    let until = if status == ConversationStatus::Snoozed { changes.snoozed_until } else { None };
+                    q.push(", snoozed_until = ").push_bind(until);
+                }
+                if let Some(assignee) = changes.assignee_id {
+                    if let Some(agent) = assignee {
+                        let active: Option<Uuid> = sqlx::query_scalar(
+                            "SELECT id FROM agents WHERE id = $1 AND workspace_id = $2 AND deactivated_at IS NULL",
+                        )
+                        .bind(agent)
+                        .bind(workspace_id)
+                        .fetch_optional(&mut **tx)
+                        .await
+                        .map_err(classify)?;
+                        if active.is_none() {
+                            return Err(StoreError::NotFound);
+                        }
+                    }
+                    q.push(", assignee_id = ").push_bind(assignee);
+                }
+                if let Some(team) = changes.team_id {
+                    if let Some(team) = team {
+                        if count_in_workspace(&mut **tx, "teams", workspace_id, &[team]).await? != 1 {
+                            return Err(StoreError::NotFound);
+                        }
+                    }
+                    q.push(", team_id = ").push_bind(team);
+                }
+                if let Some(priority) = changes.priority {
+                    q.push(", priority = ").push_bind(codec::wire_name(priority));
+                }
+                if let Some(labels) = &changes.labels {
+                    q.push(", labels = ").push_bind(codec::json_to(labels));
+                }
+                q.push(" WHERE id = ").push_bind(id).push(" AND workspace_id = ").push_bind(workspace_id);
+                q.build().execute(&mut **tx).await.map_err(classify)?;
+                let after = scoped(&mut **tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+
+                // The timeline, as data, with the names of this moment.
+                let assignee = match after.assignee_id {
+                    Some(a) if after.assignee_id != before.assignee_id || matches!(cause, ChangeCause::Transfer { .. }) => {
+                        Some(Self::agent_ref_in(tx, a).await?)
+                    }
+                    _ => None,
+                };
+                let team = match after.team_id {
+                    Some(t) => {
+                        let name: Option<String> = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
+                            .bind(t)
+                            .fetch_optional(&mut **tx)
+                            .await
+                            .map_err(classify)?;
+                        Some(TeamRef { id: t, name: name.unwrap_or_default() })
+                    }
+                    None => None,
+                };
+                let (events, note) = match cause {
+                    ChangeCause::Update => (livedesk_core::timeline::changes(&by, &before, &after, assignee, team), None),
+                    ChangeCause::Transfer { note } => {
+                        let to_team = matches!(changes.team_id, Some(Some(_)));
+                        let event = TimelineEvent::Transferred {
+                            by: by.clone(),
+                            to: if to_team { None } else { assignee },
+                            team: if to_team { team } else { None },
+                        };
+                        (vec![event], note)
+                    }
+                };
+                for event in events {
+                    Self::line_in(tx, workspace_id, id, event, now, lines).await?;
+                }
+                if let Some(note) = note {
+                    let author = Author {
+                        kind: livedesk_protocol::model::AuthorKind::Agent,
+                        id: Some(by.id),
+                        name: Some(by.name.clone()),
+                    };
+                    lines.push(append_note_in(&mut **tx, workspace_id, id, author, note.into_inner(), None, now).await?);
+                }
+
+                // Left open without an agent: routed now, in this transaction.
+                let routed = if after.status == ConversationStatus::Open && after.assignee_id.is_none() {
+                    Some(Self::route_in(tx, workspace_id, id, None, now, lines).await?)
+                } else {
+                    None
+                };
+                let after = scoped(&mut **tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                Ok(livedesk_core::directory::Changed { before, after, routed })
+            }
+
+            /// The agent as the timeline names them.
+            async fn agent_ref_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                agent_id: Uuid,
+            ) -> StoreResult<livedesk_protocol::model::AgentRef> {
+                let name: Option<String> = sqlx::query_scalar("SELECT name FROM agents WHERE id = $1")
+                    .bind(agent_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(classify)?;
+                Ok(livedesk_protocol::model::AgentRef { id: agent_id, name: name.unwrap_or_default() })
+            }
+
+            /// Writes a timeline line (a system note holding `event`) in the transaction.
+            async fn line_in(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                workspace_id: Uuid,
+                conversation_id: Uuid,
+                event: livedesk_protocol::model::TimelineEvent,
+                now: i64,
+                lines: &mut Vec<livedesk_core::store::CommittedMessage>,
+            ) -> StoreResult<()> {
+                let system = Author { kind: livedesk_protocol::model::AuthorKind::System, id: None, name: None };
+                let body = event.describe();
+                lines.push(append_note_in(&mut **tx, workspace_id, conversation_id, system, body, Some(event), now).await?);
+                Ok(())
             }
 
             /// Routing's steps inside the caller's transaction.
@@ -82,6 +272,7 @@ macro_rules! impl_routing {
                 conversation_id: Uuid,
                 exclude: Option<Uuid>,
                 now: i64,
+                lines: &mut Vec<livedesk_core::store::CommittedMessage>,
             ) -> StoreResult<RouteOutcome> {
                 let sql = format!(
                     "SELECT status, assignee_id, inbox_id, team_id FROM conversations WHERE id = $1 AND workspace_id = $2{}",
@@ -179,6 +370,15 @@ macro_rules! impl_routing {
                             .execute(&mut **tx)
                             .await
                             .map_err(classify)?;
+                        let to = Self::agent_ref_in(tx, agent_id).await?;
+                        let event = match assignee {
+                            Some(from) => livedesk_protocol::model::TimelineEvent::Reoffered {
+                                from: Self::agent_ref_in(tx, from).await?,
+                                to,
+                            },
+                            None => livedesk_protocol::model::TimelineEvent::Assigned { by: None, to },
+                        };
+                        Self::line_in(tx, workspace_id, conversation_id, event, now, lines).await?;
                         true
                     }
                     None if exclude.is_some() => {

@@ -115,7 +115,8 @@ impl SqliteStore {
             .map_err(crate::classify)?;
         let (stop, stopped) = tokio::sync::oneshot::channel();
         tokio::spawn(checkpointer(checkpoints, stopped));
-        let committed = Committed::default();
+        // One turn: SQLite has one writer.
+        let committed = Committed::new(1);
         let appends = group_commit::GroupCommit::start(writer.clone(), committed.clone());
         Ok(Self {
             writer,

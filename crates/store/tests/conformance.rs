@@ -188,6 +188,29 @@ struct World {
     conversation: Conversation,
 }
 
+/// An agent's update through the one-transaction change, as the server makes it; returns the
+/// conversation as committed.
+async fn change(
+    store: &dyn Store,
+    workspace_id: Uuid,
+    conversation_id: Uuid,
+    changes: livedesk_core::directory::ConversationChanges,
+) -> Result<Conversation, StoreError> {
+    let change = livedesk_core::directory::ConversationChange {
+        workspace_id,
+        conversation_id,
+        changes,
+        by: AgentRef {
+            id: Uuid::now_v7(),
+            name: "Supervisor".into(),
+        },
+        cause: livedesk_core::directory::ChangeCause::Update,
+        if_assignee: None,
+        now: livedesk_core::now_ms(),
+    };
+    Ok(store.change_conversation(change).await?.after)
+}
+
 async fn world(store: &dyn Store) -> World {
     let ws = workspace(store, "Acme").await;
     let inbox = inbox(store, &ws, "Website").await;

@@ -436,3 +436,112 @@ async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued_o
 async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued_on_postgres() {
     conversations_opened_while_the_server_dies_are_all_assigned_or_queued(Backend::Postgres).await;
 }
+
+/// A change and its timeline line are one transaction: a server killed while many
+/// conversations are being changed leaves each change it stored with its line. Answers
+/// leave right after commits, so a kill on an answer finds little in between: each round
+/// kills at another time after the changes were sent (a crash may come at any instant; the
+/// rule must hold at all of them).
+async fn changes_made_while_the_server_dies_all_have_their_timeline_line(backend: Backend) {
+    let Some(db) = Database::new(backend).await else {
+        return;
+    };
+    create_admin_with_cli(&db).await;
+    let mut server = ServerProcess::start(&db).await;
+    let http = reqwest::Client::new();
+    let world = build_world(&server, &http).await;
+    let inbox = post(
+        &http,
+        server.url("/api/v1/inboxes"),
+        Some(&world.admin_token),
+        json!({"name": "Busy site", "allowed_origins": []}),
+    )
+    .await;
+    let mut conversations = Vec::new();
+    for _ in 0..150 {
+        let v = post(
+            &http,
+            server.url("/api/v1/widget/sessions"),
+            None,
+            json!({"inbox_id": inbox["id"]}),
+        )
+        .await;
+        let token = v["visitor_token"].as_str().unwrap();
+        let c = post(
+            &http,
+            server.url("/api/v1/conversations"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+        conversations.push(c["id"].as_str().unwrap().to_owned());
+    }
+    let rounds = [("low", 20), ("medium", 60), ("high", 150), ("urgent", 400)];
+    let mut changed_in_all = 0;
+    for (priority, kill_after_ms) in rounds {
+        for id in &conversations {
+            let patch = http
+                .patch(server.url(&format!("/api/v1/conversations/{id}")))
+                .bearer_auth(&world.admin_token)
+                .json(&json!({ "priority": priority }))
+                .send();
+            // Answers are not awaited: the server dies under them.
+            tokio::spawn(patch);
+        }
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        server.kill_9().await;
+        server = ServerProcess::start(&db).await;
+
+        let (mut changed, mut without_line) = (0, Vec::new());
+        for id in &conversations {
+            let get = |path: String| {
+                http.get(server.url(&path))
+                    .bearer_auth(&world.admin_token)
+                    .send()
+            };
+            let c: Value = get(format!("/api/v1/conversations/{id}"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if c["priority"] != priority {
+                continue;
+            }
+            changed += 1;
+            let page: Value = get(format!(
+                "/api/v1/conversations/{id}/messages?after_seq=0&limit=500"
+            ))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+            let words = format!("set the priority to {priority}");
+            let has_line = page["messages"].as_array().unwrap().iter().any(|m| {
+                m["author"]["kind"] == "system"
+                    && m["body"].as_str().is_some_and(|b| b.contains(&words))
+            });
+            if !has_line {
+                without_line.push(id.clone());
+            }
+        }
+        changed_in_all += changed;
+        assert!(
+            without_line.is_empty(),
+            "{priority}: {} of {changed} changed conversations have no timeline line: {without_line:?}",
+            without_line.len()
+        );
+    }
+    assert!(changed_in_all > 0, "no change was stored before a kill");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_the_server_dies_all_have_their_timeline_line_on_sqlite() {
+    changes_made_while_the_server_dies_all_have_their_timeline_line(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_the_server_dies_all_have_their_timeline_line_on_postgres() {
+    changes_made_while_the_server_dies_all_have_their_timeline_line(Backend::Postgres).await;
+}

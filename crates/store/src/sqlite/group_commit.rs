@@ -114,6 +114,9 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, committed: Committ
 
 /// Stores `batch`, tells the listener, answers every caller, and leaves `batch` empty.
 async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>, committed: &Committed) {
+    // Other transactions that commit messages (timeline lines written with a change) hold
+    // the turn too, so the listener hears every commit's messages in seq order.
+    let _turn = committed.turn(uuid::Uuid::nil()).await;
     let started = std::time::Instant::now();
     let outcomes = append_batch(pool, batch.iter().map(|job| &job.new)).await;
     tracing::trace!(
@@ -660,7 +663,7 @@ mod tests {
             })
             .unzip();
         let listener = std::sync::Arc::new(Recorder::default());
-        let committed = Committed::default();
+        let committed = Committed::new(1);
         committed.set(listener.clone());
         commit(&store.writer, &mut jobs, &committed).await;
         assert!(jobs.is_empty());

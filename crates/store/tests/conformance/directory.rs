@@ -95,8 +95,7 @@ async fn memberships_and_teams_stay_in_their_workspace(store: Arc<dyn Store>) {
         team_id: Some(Some(team.id)),
         ..Default::default()
     };
-    store
-        .change_conversation(w.ws.id, w.conversation.id, assign)
+    change(&*store, w.ws.id, w.conversation.id, assign)
         .await
         .unwrap();
     let entries = store.agent_entries(w.ws.id).await.unwrap();
@@ -195,15 +194,16 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         assignee_id: Some(Some(w.agent.id)),
         ..Default::default()
     };
-    let c = store
-        .change_conversation(w.ws.id, waiting.id, changes)
-        .await
-        .unwrap();
+    let c = change(&*store, w.ws.id, waiting.id, changes).await.unwrap();
     assert_eq!((c.labels.len(), c.priority), (2, Priority::Urgent));
     assert!(matches!(
-        store
-            .change_conversation(other.id, waiting.id, ConversationChanges::default())
-            .await,
+        change(
+            &*store,
+            other.id,
+            waiting.id,
+            ConversationChanges::default()
+        )
+        .await,
         Err(StoreError::NotFound)
     ));
     let foreign_agent = agent(&*store, &other, "x@other.example", Role::Agent).await;
@@ -212,7 +212,7 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert!(matches!(
-        store.change_conversation(w.ws.id, waiting.id, bad).await,
+        change(&*store, w.ws.id, waiting.id, bad).await,
         Err(StoreError::NotFound)
     ));
 
@@ -252,10 +252,7 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         snoozed_until: Some(now + 60_000),
         ..Default::default()
     };
-    let c = store
-        .change_conversation(w.ws.id, answered.id, snooze)
-        .await
-        .unwrap();
+    let c = change(&*store, w.ws.id, answered.id, snooze).await.unwrap();
     assert_eq!(c.snoozed_until, Some(now + 60_000));
     assert!(store.wake_snoozed(now).await.unwrap().is_empty());
     let woken = store.wake_snoozed(now + 60_000).await.unwrap();

@@ -124,10 +124,7 @@ async fn a_thousand_concurrent_chats_never_exceed_capacity_and_the_queue_drains_
             status: Some(ConversationStatus::Resolved),
             ..Default::default()
         };
-        store
-            .change_conversation(ws.id, done.id, resolve)
-            .await
-            .unwrap();
+        change(&*store, ws.id, done.id, resolve).await.unwrap();
         let next = drain(&*store, ws.id, livedesk_core::now_ms())
             .await
             .unwrap();
@@ -212,8 +209,7 @@ async fn eligibility_teams_priority_and_returning_unanswered_chats(store: Arc<dy
         priority: Some(livedesk_protocol::model::Priority::Urgent),
         ..Default::default()
     };
-    store
-        .change_conversation(w.ws.id, urgent.id, urgent_change)
+    change(&*store, w.ws.id, urgent.id, urgent_change)
         .await
         .unwrap();
     store
@@ -240,17 +236,17 @@ async fn eligibility_teams_priority_and_returning_unanswered_chats(store: Arc<dy
         .update_agent(w.ws.id, helper.id, changes)
         .await
         .unwrap();
-    store
-        .set_agent_status(helper.id, AgentStatus::Online)
-        .await
-        .unwrap();
+    // Moved to the team while its member is away: routed in the change's transaction, and
+    // queued.
     let billing = conv(&w.contact).await;
     let to_team = ConversationChanges {
         team_id: Some(Some(team.id)),
         ..Default::default()
     };
+    let moved = change(&*store, w.ws.id, billing.id, to_team).await.unwrap();
+    assert_eq!((moved.assignee_id, moved.queued_at.is_some()), (None, true));
     store
-        .change_conversation(w.ws.id, billing.id, to_team)
+        .set_agent_status(helper.id, AgentStatus::Online)
         .await
         .unwrap();
     let served = drain(&*store, w.ws.id, now + 2).await.unwrap();
@@ -297,4 +293,196 @@ on_both_backends!(
     eligibility_teams_priority_and_returning_unanswered_chats =>
     eligibility_teams_priority_and_returning_unanswered_chats_on_sqlite,
     eligibility_teams_priority_and_returning_unanswered_chats_on_postgres,
+);
+
+/// Hears what the store commits, in the order it is told.
+struct Heard(std::sync::Mutex<Vec<(Uuid, i64)>>);
+
+impl livedesk_core::store::CommitListener for Heard {
+    fn committed(&self, messages: &[livedesk_core::store::CommittedMessage]) {
+        let mut heard = self.0.lock().unwrap();
+        heard.extend(
+            messages
+                .iter()
+                .map(|m| (m.message.conversation_id, m.message.seq)),
+        );
+    }
+}
+
+/// An agent's change is one transaction: the row, its timeline lines (as data), a transfer's
+/// note and, when it leaves the conversation open without an agent, the routing and its
+/// line. A change checked against an assignee who is no longer assigned is refused whole.
+async fn a_change_writes_its_lines_and_routing_in_its_transaction(store: Arc<dyn Store>) {
+    use livedesk_core::directory::{ChangeCause, ConversationChange};
+    use livedesk_protocol::model::{Priority, TeamRef, TimelineEvent};
+
+    let w = world(&*store).await;
+    let heard = Arc::new(Heard(std::sync::Mutex::new(Vec::new())));
+    store.on_commit(Arc::clone(&heard) as Arc<dyn livedesk_core::store::CommitListener>);
+    let rr = RoutingSettings {
+        policy: RoutingPolicy::RoundRobin,
+        ..Default::default()
+    };
+    store
+        .set_inbox_routing(w.ws.id, w.inbox.id, rr)
+        .await
+        .unwrap();
+    let changes = AgentChanges {
+        inbox_ids: Some(vec![w.inbox.id]),
+        capacity: Some(2),
+        ..Default::default()
+    };
+    store
+        .update_agent(w.ws.id, w.agent.id, changes)
+        .await
+        .unwrap();
+    store
+        .set_agent_status(w.agent.id, AgentStatus::Online)
+        .await
+        .unwrap();
+    let by = AgentRef {
+        id: w.agent.id,
+        name: w.agent.name.clone(),
+    };
+    let c = &w.conversation;
+    let change = |changes: ConversationChanges, cause, if_assignee| ConversationChange {
+        workspace_id: w.ws.id,
+        conversation_id: c.id,
+        changes,
+        by: by.clone(),
+        cause,
+        if_assignee,
+        now: livedesk_core::now_ms(),
+    };
+    let events = |messages: &[Message]| -> Vec<Option<TimelineEvent>> {
+        messages.iter().map(|m| m.event.clone()).collect()
+    };
+
+    // Taking it and raising its priority: two lines, in the same transaction.
+    let take = ConversationChanges {
+        assignee_id: Some(Some(w.agent.id)),
+        priority: Some(Priority::High),
+        ..Default::default()
+    };
+    let done = store
+        .change_conversation(change(take, ChangeCause::Update, Some(None)))
+        .await
+        .unwrap();
+    assert_eq!(done.before.assignee_id, None);
+    assert_eq!(
+        (done.after.assignee_id, done.after.last_seq),
+        (Some(w.agent.id), 2)
+    );
+    assert!(done.routed.is_none(), "assigned: nothing to route");
+    let took = [
+        Some(TimelineEvent::Took { by: by.clone() }),
+        Some(TimelineEvent::PriorityChanged {
+            by: by.clone(),
+            priority: Priority::High,
+        }),
+    ];
+    assert_eq!(events(&all_messages(&*store, c).await), took);
+
+    // Checked against "unassigned", but it is taken now: refused, nothing written.
+    let resolve = ConversationChanges {
+        status: Some(ConversationStatus::Resolved),
+        ..Default::default()
+    };
+    let stale = store
+        .change_conversation(change(resolve, ChangeCause::Update, Some(None)))
+        .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    let now = store.conversation(w.ws.id, c.id).await.unwrap().unwrap();
+    assert_eq!((now.status, now.last_seq), (ConversationStatus::Open, 2));
+
+    // To a team, with a note: the line, the agent's note, then the team's routing (its only
+    // member is free) and its line.
+    let team = store
+        .create_team(w.ws.id, &name("Billing"), &[w.agent.id])
+        .await
+        .unwrap();
+    let to_team = ConversationChanges {
+        assignee_id: Some(None),
+        team_id: Some(Some(team.id)),
+        ..Default::default()
+    };
+    let note = Some(body("Over to billing"));
+    let done = store
+        .change_conversation(change(
+            to_team,
+            ChangeCause::Transfer { note },
+            Some(Some(w.agent.id)),
+        ))
+        .await
+        .unwrap();
+    assert!(
+        matches!(done.routed, Some(RouteOutcome::Assigned(_))),
+        "{:?}",
+        done.routed
+    );
+    assert_eq!(
+        (done.after.assignee_id, done.after.last_seq),
+        (Some(w.agent.id), 5)
+    );
+    let messages = all_messages(&*store, c).await;
+    let mut want = took.to_vec();
+    want.extend([
+        Some(TimelineEvent::Transferred {
+            by: by.clone(),
+            to: None,
+            team: Some(TeamRef {
+                id: team.id,
+                name: "Billing".into(),
+            }),
+        }),
+        None,
+        Some(TimelineEvent::Assigned {
+            by: None,
+            to: by.clone(),
+        }),
+    ]);
+    assert_eq!(events(&messages), want);
+    assert_eq!(
+        (messages[3].author.id, messages[3].body.as_str()),
+        (Some(w.agent.id), "Over to billing")
+    );
+
+    // Unassigned with nobody free: the line, then the queue (no routing line).
+    store
+        .set_agent_status(w.agent.id, AgentStatus::Away)
+        .await
+        .unwrap();
+    let drop = ConversationChanges {
+        assignee_id: Some(None),
+        ..Default::default()
+    };
+    let done = store
+        .change_conversation(change(drop, ChangeCause::Update, None))
+        .await
+        .unwrap();
+    assert!(matches!(done.routed, Some(RouteOutcome::Queued(_))));
+    assert!(done.after.queued_at.is_some());
+    let messages = all_messages(&*store, c).await;
+    assert_eq!(
+        messages.last().and_then(|m| m.event.clone()),
+        Some(TimelineEvent::Unassigned { by: by.clone() })
+    );
+
+    // The listener heard every line once, in seq order.
+    let heard: Vec<i64> = heard
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(id, _)| *id == c.id)
+        .map(|(_, seq)| *seq)
+        .collect();
+    assert_eq!(heard, (1..=done.after.last_seq).collect::<Vec<_>>());
+}
+
+on_both_backends!(
+    #[tokio::test]
+    a_change_writes_its_lines_and_routing_in_its_transaction
+        => a_change_writes_its_lines_and_routing_in_its_transaction_on_sqlite,
+           a_change_writes_its_lines_and_routing_in_its_transaction_on_postgres,
 );
