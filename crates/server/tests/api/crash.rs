@@ -357,6 +357,34 @@ async fn server_restarted_mid_conversation_on_the_same_database_clients_resume_w
     restart_without_gap(Backend::Postgres).await;
 }
 
+/// A new inbox with `n` visitors on it; their tokens.
+async fn busy_site(
+    server: &ServerProcess,
+    http: &reqwest::Client,
+    world: &World,
+    n: usize,
+) -> Vec<String> {
+    let inbox = post(
+        http,
+        server.url("/api/v1/inboxes"),
+        Some(&world.admin_token),
+        json!({"name": "Busy site", "allowed_origins": []}),
+    )
+    .await;
+    let mut visitors = Vec::new();
+    for _ in 0..n {
+        let v = post(
+            http,
+            server.url("/api/v1/widget/sessions"),
+            None,
+            json!({"inbox_id": inbox["id"]}),
+        )
+        .await;
+        visitors.push(v["visitor_token"].as_str().unwrap().to_owned());
+    }
+    visitors
+}
+
 /// Opening a conversation is one transaction (stored, then assigned or queued): a server
 /// killed while many are being opened leaves each one it stored assigned or in the queue,
 /// never open and in nobody's queue.
@@ -368,24 +396,7 @@ async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued(b
     let mut server = ServerProcess::start(&db).await;
     let http = reqwest::Client::new();
     let world = build_world(&server, &http).await;
-    let inbox = post(
-        &http,
-        server.url("/api/v1/inboxes"),
-        Some(&world.admin_token),
-        json!({"name": "Busy site", "allowed_origins": []}),
-    )
-    .await;
-    let mut visitors = Vec::new();
-    for _ in 0..150 {
-        let v = post(
-            &http,
-            server.url("/api/v1/widget/sessions"),
-            None,
-            json!({"inbox_id": inbox["id"]}),
-        )
-        .await;
-        visitors.push(v["visitor_token"].as_str().unwrap().to_owned());
-    }
+    let visitors = busy_site(&server, &http, &world, 150).await;
     let opened = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     for token in visitors {
         let (http, url, opened) = (
@@ -450,27 +461,12 @@ async fn changes_made_while_the_server_dies_all_have_their_timeline_line(backend
     let mut server = ServerProcess::start(&db).await;
     let http = reqwest::Client::new();
     let world = build_world(&server, &http).await;
-    let inbox = post(
-        &http,
-        server.url("/api/v1/inboxes"),
-        Some(&world.admin_token),
-        json!({"name": "Busy site", "allowed_origins": []}),
-    )
-    .await;
     let mut conversations = Vec::new();
-    for _ in 0..150 {
-        let v = post(
-            &http,
-            server.url("/api/v1/widget/sessions"),
-            None,
-            json!({"inbox_id": inbox["id"]}),
-        )
-        .await;
-        let token = v["visitor_token"].as_str().unwrap();
+    for token in busy_site(&server, &http, &world, 150).await {
         let c = post(
             &http,
             server.url("/api/v1/conversations"),
-            Some(token),
+            Some(&token),
             json!({}),
         )
         .await;
