@@ -193,6 +193,7 @@ pub async fn update(
             ));
         }
     }
+    let assigned = req.assignee_id;
     let changes = ConversationChanges {
         status: req.status,
         assignee_id: req.assignee_id,
@@ -214,8 +215,9 @@ pub async fn update(
         })
         .await?;
     let after = changed.after.clone();
-    if let Some(to) = after.assignee_id.filter(|&to| to != agent.id) {
-        if Some(to) != changed.before.assignee_id {
+    // Someone the agent assigned (routing's choice, after an unassign, is told by routing).
+    if let Some(Some(to)) = assigned {
+        if to != agent.id && Some(to) != changed.before.assignee_id {
             notify(
                 state,
                 to,
