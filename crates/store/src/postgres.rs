@@ -12,6 +12,7 @@ use std::time::Duration;
 
 // `Appended`, `NewMessageRecord`, `StoreError`, `StoreResult` and `Uuid` come with
 // `impl_store!` below.
+use livedesk_core::WallClock;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::Committed;
@@ -24,6 +25,7 @@ pub struct PgStore {
     pool: PgPool,
     committed: Committed,
     lanes: Arc<[tokio::sync::Mutex<()>]>,
+    clock: Arc<dyn WallClock>,
 }
 
 fn lane_of(conversation_id: Uuid) -> usize {
@@ -35,6 +37,7 @@ impl PgStore {
     pub async fn connect(
         url: &str,
         max_connections: u32,
+        clock: Arc<dyn WallClock>,
     ) -> Result<Self, livedesk_core::store::StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
@@ -50,6 +53,7 @@ impl PgStore {
             pool,
             committed: Committed::default(),
             lanes: (0..LANES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            clock,
         })
     }
 
@@ -65,17 +69,22 @@ impl PgStore {
         &self.committed
     }
 
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// Runs in a task of its own, so a caller that goes away (an HTTP client hanging up)
     /// cannot cut the append between its commit and telling the listener.
     async fn append(&self, new: NewMessageRecord) -> StoreResult<Appended> {
-        let (pool, committed, lanes) = (
+        let (pool, committed, lanes, clock) = (
             self.pool.clone(),
             self.committed.clone(),
             Arc::clone(&self.lanes),
+            Arc::clone(&self.clock),
         );
         let task = tokio::spawn(async move {
             let _turn = lanes[lane_of(new.conversation_id)].lock().await;
-            let (appended, message) = append_in_transaction(&pool, new).await?;
+            let (appended, message) = append_in_transaction(&pool, new, clock.now_ms()).await?;
             if let Some(message) = message {
                 committed.tell(std::slice::from_ref(&message));
             }

@@ -35,7 +35,7 @@ macro_rules! impl_routing {
                 &self,
                 new: livedesk_core::directory::NewConversationRecord,
             ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
-                let now = now_ms();
+                let now = self.now();
                 let id = Uuid::now_v7();
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 // The contact and the inbox must belong to this workspace (a contact may chat
