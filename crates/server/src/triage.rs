@@ -416,15 +416,17 @@ pub async fn transfer(
     Ok(after)
 }
 
-/// Reopens snoozed conversations whose time has come, every few seconds until shutdown.
-pub async fn wake_snoozed(state: SharedState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+/// How often snoozes are checked for an end.
+pub const SNOOZE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reopens snoozed conversations whose time has come, at every `tick` until shutdown.
+pub async fn wake_snoozed(state: SharedState, mut tick: crate::clock::Ticker) {
     loop {
-        tokio::select! {
+        let _pass = tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        match state.store.wake_snoozed(now_ms()).await {
+            pass = tick.tick() => pass,
+        };
+        match state.store.wake_snoozed(state.clock.now_ms()).await {
             Ok(woken) => {
                 for c in woken {
                     if let Err(e) = timeline(
