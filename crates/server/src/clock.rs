@@ -76,15 +76,17 @@ impl Clock {
         })
     }
 
-    /// Ticks at once, then every `every`. A tick late by several periods (a manual clock
-    /// moved far, a stalled system) is one tick: the workers on it catch up in one pass.
+    /// Ticks at once, then at every multiple of `every` from now. Ticks missed (a manual
+    /// clock moved several periods at once, a stalled system) are one tick: the workers on it
+    /// catch up in one pass, and the next tick keeps the beat.
     pub fn ticker(&self, every: Duration) -> Ticker {
+        let every = every.max(Duration::from_millis(1));
         Ticker {
             every,
             on: match &self.0 {
                 Source::System => {
                     let mut interval = tokio::time::interval(every);
-                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                     TickOn::System(interval)
                 }
                 Source::Manual(m) => TickOn::Manual(Waiter::new(m, m.elapsed())),
@@ -187,9 +189,10 @@ impl Waiter {
         }
     }
 
-    /// Resolves once the clock reached the wait's time; then it is due again `then` later
-    /// (a ticker) or no more, and its work counts as running until the pass is dropped.
-    async fn until_due(&self, then: Option<Duration>) -> Pass {
+    /// Resolves once the clock reached the wait's time; then it is due again at the next beat
+    /// of `every` (a ticker) or no more, and its work counts as running until the pass is
+    /// dropped.
+    async fn until_due(&self, every: Option<Duration>) -> Pass {
         let id = self.id;
         let mut changes = self.clock.state.subscribe();
         // The sender lives in `self.clock`, so this cannot fail.
@@ -197,14 +200,21 @@ impl Waiter {
             .wait_for(|w| w.due.get(&id).is_none_or(|&d| w.elapsed >= d))
             .await;
         self.clock.state.send_modify(|w| {
-            match then {
-                Some(every) => w.due.insert(id, w.elapsed + every),
-                None => w.due.remove(&id),
-            };
+            let due = w.due.remove(&id).unwrap_or(w.elapsed);
+            if let Some(every) = every {
+                w.due.insert(id, next_beat(due, every, w.elapsed));
+            }
             w.running += 1;
         });
         Pass(Some(Arc::clone(&self.clock)))
     }
+}
+
+/// The first of `due + k * every` (k ≥ 1) after `now`.
+fn next_beat(due: Duration, every: Duration, now: Duration) -> Duration {
+    let missed = now.saturating_sub(due).as_nanos() / every.as_nanos();
+    let ahead = every.as_nanos() * (missed + 1);
+    due + Duration::from_nanos(u64::try_from(ahead).unwrap_or(u64::MAX))
 }
 
 impl Drop for Waiter {
@@ -319,7 +329,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_ticker_ticks_at_once_then_once_per_advance_that_reaches_its_period() {
+    async fn a_ticker_ticks_at_once_then_on_its_beat_and_once_for_ticks_missed() {
         let manual = ManualClock::new();
         let clock = manual.clock();
         let passes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -339,9 +349,12 @@ mod tests {
         assert_eq!(passes_now(), 1);
         manual.advance(SEC).await;
         assert_eq!(passes_now(), 2);
-        // Far ahead: one catch-up pass, not one per period missed.
-        manual.advance(60 * SEC).await;
+        // Far ahead (to 64 s): one catch-up pass, not one per tick missed ...
+        manual.advance(59 * SEC).await;
         assert_eq!(passes_now(), 3);
+        // ... and the beat is kept: the next tick is at 65 s.
+        manual.advance(SEC).await;
+        assert_eq!(passes_now(), 4);
         worker.abort();
     }
 

@@ -43,7 +43,10 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) * per_token))
+            // Rounded up to the millisecond the delay is told in: a client that waits exactly
+            // as long as it was told finds its token.
+            let ms = ((1.0 - self.tokens) * per_token * 1000.0).ceil();
+            Err(Duration::from_millis(ms as u64))
         }
     }
 }
@@ -132,6 +135,21 @@ mod tests {
         for _ in 0..3 {
             assert!(limiter.check(&"ip").is_ok());
         }
+    }
+
+    #[tokio::test]
+    async fn the_advertised_delay_is_exactly_long_enough() {
+        let manual = crate::clock::ManualClock::new();
+        let limiter = KeyedLimiter::new(rate(3, 2), manual.clock());
+        for _ in 0..3 {
+            assert!(limiter.check(&"ip").is_ok());
+        }
+        let wait = limiter.check(&"ip").err();
+        assert_eq!(wait, Some(Duration::from_millis(667)), "2/3 s, rounded up");
+        manual.advance(Duration::from_millis(666)).await;
+        assert!(limiter.check(&"ip").is_err());
+        manual.advance(Duration::from_millis(1)).await;
+        assert!(limiter.check(&"ip").is_ok());
     }
 
     #[tokio::test(start_paused = true)]
