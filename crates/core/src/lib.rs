@@ -27,3 +27,23 @@ pub fn now_ms() -> i64 {
         .unwrap_or_default();
     i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
+
+/// Where a store reads "now" for the timestamps it writes itself (a message's `created_at`, a
+/// conversation's `updated_at`, an assignment made in a triage change). The server hands the
+/// store the clock it runs on, so that a test which moves the server's clock by hand also
+/// moves these: re-offers compare an assignment's time, which the server gives, with its
+/// answer's, which the store stamps, and the two must come from one clock.
+pub trait WallClock: Send + Sync {
+    /// Unix time in milliseconds.
+    fn now_ms(&self) -> i64;
+}
+
+/// The operating system's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+}

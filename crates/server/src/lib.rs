@@ -9,12 +9,15 @@
 //! - `triage`: assigning, transferring, snoozing and labelling conversations, with their
 //!   timeline events and notifications;
 //! - `routing`: routing new conversations, draining the queue, re-offers, agents going offline;
+//! - [`Clock`]: where those features read the time and wait, the system's or a test's
+//!   [`ManualClock`];
 //! - `auth`, `limits`, `metrics`, `hub`, `presence`, `net`, `tls`: what their names say;
 //! - [`cli`]: the `livedesk` command line.
 
 pub mod auth;
 mod chat;
 pub mod cli;
+mod clock;
 pub mod config;
 mod error;
 mod events;
@@ -42,6 +45,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+pub use crate::clock::{Clock, ManualClock};
 pub use crate::config::Config;
 use crate::hub::{Hub, LocalFanout};
 use crate::limits::KeyedLimiter;
@@ -72,8 +76,19 @@ impl App {
     /// Opens the database (running migrations) and prepares TLS. `listener` is already bound,
     /// so tests can pass port 0 and read the port back.
     pub async fn build(config: Config, listener: TcpListener) -> Result<Self, StartError> {
+        Self::build_with_clock(config, listener, Clock::system()).await
+    }
+
+    /// [`Self::build`] on `clock`, which the store stamps its timestamps with too.
+    pub async fn build_with_clock(
+        config: Config,
+        listener: TcpListener,
+        clock: Clock,
+    ) -> Result<Self, StartError> {
         config.validate()?;
-        let store = livedesk_store::connect(&config.store_config()).await?;
+        let store =
+            livedesk_store::connect_with_clock(&config.store_config(), Arc::new(clock.clone()))
+                .await?;
         let shutdown = CancellationToken::new();
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => Some(tls::server_config(
@@ -106,11 +121,12 @@ impl App {
         store.on_commit(Arc::new(events::MessagePublisher(Arc::clone(&fanout))));
         let limits = &config.limits;
         let state = Arc::new(AppState {
-            login_limiter: KeyedLimiter::new(limits.login),
-            widget_limiter: KeyedLimiter::new(limits.widget_sessions),
-            account_limiter: KeyedLimiter::new(limits.login_account),
-            message_limiter: KeyedLimiter::new(limits.messages),
-            conversation_limiter: KeyedLimiter::new(limits.conversations),
+            login_limiter: KeyedLimiter::new(limits.login, clock.clone()),
+            widget_limiter: KeyedLimiter::new(limits.widget_sessions, clock.clone()),
+            account_limiter: KeyedLimiter::new(limits.login_account, clock.clone()),
+            message_limiter: KeyedLimiter::new(limits.messages, clock.clone()),
+            conversation_limiter: KeyedLimiter::new(limits.conversations, clock.clone()),
+            clock,
             fanout,
             hub,
             presence: Default::default(),
@@ -175,9 +191,15 @@ impl App {
                 stop.cancel();
             }
         });
-        tokio::spawn(triage::wake_snoozed(Arc::clone(&state)));
-        tokio::spawn(routing::reoffer_loop(Arc::clone(&state)));
-        tokio::spawn(routing::offline_unless_back(Arc::clone(&state)));
+        // The workers' tickers and the start-up offline checks are on the clock before the
+        // server answers anything, so that a test's clock, moved whenever, finds them waiting.
+        let snoozes = state.clock.ticker(triage::SNOOZE_CHECK_EVERY);
+        tokio::spawn(triage::wake_snoozed(Arc::clone(&state), snoozes));
+        let reoffers = state.clock.ticker(Duration::from_secs(
+            state.config.routing.reoffer_check_secs.max(1),
+        ));
+        tokio::spawn(routing::reoffer_loop(Arc::clone(&state), reoffers));
+        routing::offline_unless_back(Arc::clone(&state)).await;
         let grace = Duration::from_secs(state.config.shutdown_grace_secs);
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {

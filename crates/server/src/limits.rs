@@ -1,5 +1,5 @@
 //! Token-bucket rate limits keyed by client address (or connection). In memory: each node
-//! counts for itself. Uses tokio's clock, so tests can pause time.
+//! counts for itself. Time comes from the server's [`Clock`], which tests move by hand.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::clock::Clock;
 use crate::config::Rate;
 
 /// One bucket: `capacity` tokens, refilled evenly over `rate.per`.
@@ -18,23 +19,22 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    pub fn full(rate: Rate) -> Self {
+    pub fn full(rate: Rate, now: Instant) -> Self {
         Self {
             tokens: f64::from(rate.count),
-            updated: Instant::now(),
+            updated: now,
         }
     }
 
-    /// Whether a token is available, without taking it.
-    pub fn peek(&mut self, rate: Rate) -> Result<(), Duration> {
-        self.take(rate)?;
+    /// Whether a token is available at `now`, without taking it.
+    pub fn peek(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
+        self.take(rate, now)?;
         self.tokens += 1.0;
         Ok(())
     }
 
-    /// Takes a token, or says how long until one is available.
-    pub fn take(&mut self, rate: Rate) -> Result<(), Duration> {
-        let now = Instant::now();
+    /// Takes a token at `now`, or says how long until one is available.
+    pub fn take(&mut self, rate: Rate, now: Instant) -> Result<(), Duration> {
         let per_token = rate.per.as_secs_f64() / f64::from(rate.count);
         let refill = now.duration_since(self.updated).as_secs_f64() / per_token;
         self.tokens = (self.tokens + refill).min(f64::from(rate.count));
@@ -43,7 +43,10 @@ impl Bucket {
             self.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64((1.0 - self.tokens) * per_token))
+            // Rounded up to the millisecond the delay is told in: a client that waits exactly
+            // as long as it was told finds its token.
+            let ms = ((1.0 - self.tokens) * per_token * 1000.0).ceil();
+            Err(Duration::from_millis(ms as u64))
         }
     }
 }
@@ -51,13 +54,15 @@ impl Bucket {
 /// Buckets per key, e.g. per client IP.
 pub struct KeyedLimiter<K> {
     rate: Rate,
+    clock: Clock,
     buckets: Mutex<HashMap<K, Bucket>>,
 }
 
 impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
-    pub fn new(rate: Rate) -> Self {
+    pub fn new(rate: Rate, clock: Clock) -> Self {
         Self {
             rate,
+            clock,
             buckets: Mutex::new(HashMap::new()),
         }
     }
@@ -80,22 +85,23 @@ impl<K: Hash + Eq + Clone> KeyedLimiter<K> {
     fn with(
         &self,
         key: &K,
-        op: fn(&mut Bucket, Rate) -> Result<(), Duration>,
+        op: fn(&mut Bucket, Rate, Instant) -> Result<(), Duration>,
     ) -> Result<(), Duration> {
         let Ok(mut buckets) = self.buckets.lock() else {
             return Ok(());
         };
+        let now = self.clock.now();
         if buckets.len() > 100_000 {
             // Drop buckets that have refilled completely: they carry no state.
-            let now = Instant::now();
             buckets.retain(|_, b| now.duration_since(b.updated) < self.rate.per);
         }
         let rate = self.rate;
         op(
             buckets
                 .entry(key.clone())
-                .or_insert_with(|| Bucket::full(rate)),
+                .or_insert_with(|| Bucket::full(rate, now)),
             rate,
+            now,
         )
     }
 }
@@ -113,7 +119,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_burst_is_allowed_then_refused_then_recovers_after_the_window() {
-        let limiter = KeyedLimiter::new(rate(3, 60));
+        let limiter = KeyedLimiter::new(rate(3, 60), Clock::system());
         for _ in 0..3 {
             assert!(limiter.check(&"ip").is_ok());
         }
@@ -131,9 +137,24 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_advertised_delay_is_exactly_long_enough() {
+        let manual = crate::clock::ManualClock::new();
+        let limiter = KeyedLimiter::new(rate(3, 2), manual.clock());
+        for _ in 0..3 {
+            assert!(limiter.check(&"ip").is_ok());
+        }
+        let wait = limiter.check(&"ip").err();
+        assert_eq!(wait, Some(Duration::from_millis(667)), "2/3 s, rounded up");
+        manual.advance(Duration::from_millis(666)).await;
+        assert!(limiter.check(&"ip").is_err());
+        manual.advance(Duration::from_millis(1)).await;
+        assert!(limiter.check(&"ip").is_ok());
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_failure_only_limit_is_looked_at_freely_and_charged_on_failure() {
-        let limiter = KeyedLimiter::new(rate(2, 60));
+        let limiter = KeyedLimiter::new(rate(2, 60), Clock::system());
         for _ in 0..10 {
             assert!(limiter.blocked(&"ada").is_ok(), "looking takes nothing");
         }

@@ -68,8 +68,8 @@ impl Presence {
         link.sockets == 1
     }
 
-    /// `true` when it was the agent's last socket.
-    pub fn agent_disconnected(&self, agent_id: Uuid) -> bool {
+    /// `true` when it was the agent's last socket (closed at `now`).
+    pub fn agent_disconnected(&self, agent_id: Uuid, now: Instant) -> bool {
         let Ok(mut agents) = self.agents.lock() else {
             return false;
         };
@@ -80,7 +80,7 @@ impl Presence {
             }
             Some(link) if link.sockets == 1 => {
                 link.sockets = 0;
-                link.left_at = Some(Instant::now());
+                link.left_at = Some(now);
                 true
             }
             _ => false,
@@ -94,13 +94,13 @@ impl Presence {
             .unwrap_or(false)
     }
 
-    /// Whether the agent had no console connected at any time during the `grace` before now:
+    /// Whether the agent had no console connected at any time during the `grace` before `now`:
     /// what sets them offline. A reconnect inside the window, even one closed again just
     /// before the check, means no (the check that closing schedules decides later).
-    pub fn agent_gone_for(&self, agent_id: Uuid, grace: Duration) -> bool {
+    pub fn agent_gone_for(&self, agent_id: Uuid, grace: Duration, now: Instant) -> bool {
         self.agents
             .lock()
-            .map(|a| AgentLink::gone_for(a.get(&agent_id), grace, Instant::now()))
+            .map(|a| AgentLink::gone_for(a.get(&agent_id), grace, now))
             .unwrap_or(false)
     }
 
@@ -248,11 +248,11 @@ mod tests {
         let a = Uuid::now_v7();
         assert!(p.agent_connected(a));
         assert!(!p.agent_connected(a));
-        assert!(!p.agent_disconnected(a));
+        assert!(!p.agent_disconnected(a, Instant::now()));
         assert!(p.agent_is_connected(a));
-        assert!(p.agent_disconnected(a));
+        assert!(p.agent_disconnected(a, Instant::now()));
         assert!(!p.agent_is_connected(a));
-        assert!(!p.agent_disconnected(a));
+        assert!(!p.agent_disconnected(a, Instant::now()));
     }
 
     const GRACE: Duration = Duration::from_secs(60);
@@ -294,26 +294,26 @@ mod tests {
         let a = Uuid::now_v7();
         let step = |ms: u64| tokio::time::advance(Duration::from_millis(ms));
         p.agent_connected(a);
-        p.agent_disconnected(a); // t = 0: the first check is due at 60 s.
+        p.agent_disconnected(a, Instant::now()); // t = 0: the first check is due at 60 s.
         step(10_000).await;
         p.agent_connected(a); // t = 10 s: back.
         step(49_900).await;
-        p.agent_disconnected(a); // t = 59.9 s: a reload in flight; its check is due at 119.9 s.
+        p.agent_disconnected(a, Instant::now()); // t = 59.9 s: a reload in flight; its check is due at 119.9 s.
         step(100).await;
         assert!(!p.agent_is_connected(a));
         assert!(
-            !p.agent_gone_for(a, GRACE),
+            !p.agent_gone_for(a, GRACE, Instant::now()),
             "the check at 60 s must not set them offline"
         );
         step(59_899).await; // t = 119.899 s
-        assert!(!p.agent_gone_for(a, GRACE));
+        assert!(!p.agent_gone_for(a, GRACE, Instant::now()));
         step(1).await;
         assert!(
-            p.agent_gone_for(a, GRACE),
+            p.agent_gone_for(a, GRACE, Instant::now()),
             "gone a whole window after the last departure"
         );
         // Another agent who never connected here is gone for any window.
-        assert!(p.agent_gone_for(Uuid::now_v7(), GRACE));
+        assert!(p.agent_gone_for(Uuid::now_v7(), GRACE, Instant::now()));
     }
 
     #[test]

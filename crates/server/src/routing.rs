@@ -5,7 +5,9 @@
 //! (`conversation.updated`, a timeline event, a notification) and the visitors (their place in
 //! the queue).
 
-use livedesk_core::now_ms;
+use std::future::Future;
+use std::time::Duration;
+
 use livedesk_core::routing::{self, due_for_reoffer, RouteOutcome};
 use livedesk_protocol::frames::VisitorFrame;
 use livedesk_protocol::model::{
@@ -14,6 +16,7 @@ use livedesk_protocol::model::{
 };
 use uuid::Uuid;
 
+use crate::clock::Ticker;
 use crate::error::ApiResult;
 use crate::events;
 use crate::state::SharedState;
@@ -23,7 +26,12 @@ use crate::triage;
 pub async fn route(state: &SharedState, conversation: &Conversation) -> ApiResult<()> {
     let outcome = state
         .store
-        .route(conversation.workspace_id, conversation.id, None, now_ms())
+        .route(
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            state.clock.now_ms(),
+        )
         .await?;
     if let RouteOutcome::Queued(c) = &outcome {
         events::conversation_updated(state, c);
@@ -45,7 +53,7 @@ pub async fn announce(state: &SharedState, outcome: &RouteOutcome) -> ApiResult<
 /// node, so the queue is served in order; across nodes the store's locks keep capacity.
 pub async fn drain(state: &SharedState, workspace_id: Uuid) -> ApiResult<()> {
     let _one_at_a_time = state.drain_lock.lock().await;
-    let assigned = routing::drain(&*state.store, workspace_id, now_ms()).await?;
+    let assigned = routing::drain(&*state.store, workspace_id, state.clock.now_ms()).await?;
     let mut inboxes = Vec::new();
     for c in &assigned {
         assigned_event(state, c, None).await?;
@@ -107,7 +115,7 @@ async fn assigned_event(
             conversation_id: c.id,
             by: None,
             text,
-            at: now_ms(),
+            at: state.clock.now_ms(),
         },
     );
     // The visitor's wait is over.
@@ -205,19 +213,34 @@ pub async fn agent_offline(
 }
 
 /// Sets an agent offline when they had no console connected at any time during the grace
-/// time after their last one closed (or, at start-up, since the node started).
-pub async fn offline_after_grace(state: SharedState, workspace_id: Uuid, agent_id: Uuid) {
-    let grace = std::time::Duration::from_secs(state.config.routing.offline_grace_secs);
-    tokio::select! {
-        _ = state.shutdown.cancelled() => return,
-        _ = tokio::time::sleep(grace) => {}
+/// time after their last one closed (or, at start-up, since the node started). The grace
+/// starts when this is called, not when the returned future first runs.
+pub fn offline_after_grace(
+    state: SharedState,
+    workspace_id: Uuid,
+    agent_id: Uuid,
+) -> impl Future<Output = ()> + Send + 'static {
+    let grace = Duration::from_secs(state.config.routing.offline_grace_secs);
+    let grace_over = state.clock.sleep(grace);
+    async move {
+        let _pass = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            pass = grace_over.done() => pass,
+        };
+        // Decided on the whole window, not on this instant: a console reload in flight now
+        // does not count as gone when the agent was back meanwhile (the check its closing
+        // scheduled decides later).
+        if !state
+            .presence
+            .agent_gone_for(agent_id, grace, state.clock.now())
+        {
+            return;
+        }
+        set_offline(state, workspace_id, agent_id).await;
     }
-    // Decided on the whole window, not on this instant: a console reload in flight now does
-    // not count as gone when the agent was back meanwhile (the check its closing scheduled
-    // decides later).
-    if !state.presence.agent_gone_for(agent_id, grace) {
-        return;
-    }
+}
+
+async fn set_offline(state: SharedState, workspace_id: Uuid, agent_id: Uuid) {
     let result = async {
         let Some(entry) = state.store.agent_entry(workspace_id, agent_id).await? else {
             return Ok(());
@@ -243,6 +266,7 @@ pub async fn offline_after_grace(state: SharedState, workspace_id: Uuid, agent_i
 
 /// At start-up nobody is connected yet: agents still marked online or away who do not come
 /// back within the grace time are set offline, as if their last console had just closed.
+/// Returns once their checks are scheduled.
 pub async fn offline_unless_back(state: SharedState) {
     let agents = match state.store.present_agents().await {
         Ok(a) => a,
@@ -260,15 +284,13 @@ pub async fn offline_unless_back(state: SharedState) {
     }
 }
 
-/// Re-offers assignments nobody answered in time, every `reoffer_check_secs`, until shutdown.
-pub async fn reoffer_loop(state: SharedState) {
-    let every = std::time::Duration::from_secs(state.config.routing.reoffer_check_secs.max(1));
-    let mut tick = tokio::time::interval(every);
+/// Re-offers assignments nobody answered in time, at every `tick` until shutdown.
+pub async fn reoffer_loop(state: SharedState, mut tick: Ticker) {
     loop {
-        tokio::select! {
+        let _pass = tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
+            pass = tick.tick() => pass,
+        };
         if let Err(e) = reoffer_due(&state).await {
             tracing::warn!("could not re-offer conversations: {e:?}");
         }
@@ -276,7 +298,7 @@ pub async fn reoffer_loop(state: SharedState) {
 }
 
 async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
-    let now = now_ms();
+    let now = state.clock.now_ms();
     for (c, settings) in state.store.unanswered_assignments(500).await? {
         let (Some(first), Some(at)) = (c.assignee_id, c.assigned_at) else {
             continue;

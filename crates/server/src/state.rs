@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::KeyedLimiter;
@@ -18,6 +19,9 @@ pub type SharedState = Arc<AppState>;
 
 pub struct AppState {
     pub config: Config,
+    /// What every time-dependent feature reads the time from and waits on: the system's,
+    /// or a test's that moves only when told (see [`crate::clock`]).
+    pub clock: Clock,
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     /// Who is connected to this node now (agents' consoles, visitors' widgets).

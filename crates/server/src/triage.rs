@@ -6,7 +6,6 @@
 //! console.
 
 use livedesk_core::directory::{ChangeCause, Changed, ConversationChange, ConversationChanges};
-use livedesk_core::now_ms;
 use livedesk_core::store::NewMessageRecord;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::model::{
@@ -150,7 +149,7 @@ fn notify(
                 name: by.name.clone(),
             }),
             text,
-            at: now_ms(),
+            at: state.clock.now_ms(),
         },
     );
 }
@@ -165,7 +164,7 @@ pub async fn update(
     check_permission(agent, before, req.assignee_id)?;
     if req.status == Some(ConversationStatus::Snoozed) {
         match req.snoozed_until {
-            Some(t) if t > now_ms() => {}
+            Some(t) if t > state.clock.now_ms() => {}
             _ => {
                 return Err(ApiError::new(
                     ErrorCode::ValidationFailed,
@@ -211,7 +210,7 @@ pub async fn update(
             by: agent_ref(agent),
             cause: ChangeCause::Update,
             if_assignee: checked_against(agent, before),
-            now: now_ms(),
+            now: state.clock.now_ms(),
         })
         .await?;
     let after = changed.after.clone();
@@ -340,7 +339,7 @@ pub async fn transfer(
             by: agent_ref(agent),
             cause: ChangeCause::Transfer { note },
             if_assignee: checked_against(agent, before),
-            now: now_ms(),
+            now: state.clock.now_ms(),
         })
         .await?;
     settle(state, &changed).await?;
@@ -374,15 +373,17 @@ async fn route_woken(state: &SharedState, c: &Conversation) -> ApiResult<()> {
     routing::drain(state, c.workspace_id).await
 }
 
-/// Reopens snoozed conversations whose time has come, every few seconds until shutdown.
-pub async fn wake_snoozed(state: SharedState) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+/// How often snoozes are checked for an end.
+pub const SNOOZE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Reopens snoozed conversations whose time has come, at every `tick` until shutdown.
+pub async fn wake_snoozed(state: SharedState, mut tick: crate::clock::Ticker) {
     loop {
-        tokio::select! {
+        let _pass = tokio::select! {
             _ = state.shutdown.cancelled() => return,
-            _ = tick.tick() => {}
-        }
-        match state.store.wake_snoozed(now_ms()).await {
+            pass = tick.tick() => pass,
+        };
+        match state.store.wake_snoozed(state.clock.now_ms()).await {
             Ok(woken) => {
                 for c in woken {
                     let line = TimelineEvent::StatusChanged {

@@ -11,7 +11,7 @@ macro_rules! impl_agents {
                 agent_id: Uuid,
                 active: bool,
             ) -> StoreResult<Option<(Agent, Vec<Conversation>)>> {
-                let now = now_ms();
+                let now = self.now();
                 let mut tx = self
                     .writer()
                     .begin_with(<$db as $crate::WriteTx>::BEGIN)

@@ -279,7 +279,7 @@ macro_rules! impl_directory {
                     name: name.as_str().to_owned(),
                     member_ids: members.clone(),
                     policy: None,
-                    created_at: now_ms(),
+                    created_at: self.now(),
                 };
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 if count_in_workspace(&mut *tx, "agents", workspace_id, &members).await? != members.len() {
@@ -559,7 +559,7 @@ macro_rules! impl_directory {
                     shortcut: shortcut.to_owned(),
                     title: title.to_owned(),
                     body: body.to_owned(),
-                    created_at: now_ms(),
+                    created_at: self.now(),
                 };
                 sqlx::query("INSERT INTO canned_responses (id, workspace_id, shortcut, title, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
                     .bind(canned.id)

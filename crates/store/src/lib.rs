@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use livedesk_core::store::{CommitListener, CommittedMessage, Store, StoreError};
+use livedesk_core::{SystemClock, WallClock};
 
 mod agents;
 mod codec;
@@ -46,11 +47,20 @@ pub enum SqliteSynchronous {
     Normal,
 }
 
-/// Opens the configured backend and brings its schema up to date.
+/// Opens the configured backend and brings its schema up to date; its timestamps come from
+/// the system clock.
 pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
+    connect_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// [`connect`], with the timestamps the store writes itself taken from `clock`.
+pub async fn connect_with_clock(
+    config: &StoreConfig,
+    clock: Arc<dyn WallClock>,
+) -> Result<Arc<dyn Store>, StoreError> {
     match config.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => Ok(
-            Arc::new(postgres::PgStore::connect(url, config.max_connections).await?),
+            Arc::new(postgres::PgStore::connect(url, config.max_connections, clock).await?),
         ),
         Some(url) => {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
@@ -59,6 +69,7 @@ pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError>
                     path.as_ref(),
                     config.sqlite_synchronous,
                     config.max_connections,
+                    clock,
                 )
                 .await?,
             ))
@@ -68,8 +79,13 @@ pub async fn connect(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError>
                 .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
             let path = config.data_dir.join("livedesk.db");
             Ok(Arc::new(
-                sqlite::SqliteStore::open(&path, config.sqlite_synchronous, config.max_connections)
-                    .await?,
+                sqlite::SqliteStore::open(
+                    &path,
+                    config.sqlite_synchronous,
+                    config.max_connections,
+                    clock,
+                )
+                .await?,
             ))
         }
     }

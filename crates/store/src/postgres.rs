@@ -7,10 +7,12 @@
 //! messages on in seq order by construction. That costs no parallelism the database would
 //! have given: the conversation row lock serialises those transactions anyway.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 // `Appended`, `NewMessageRecord`, `StoreError`, `StoreResult` and `Uuid` come with
 // `impl_store!` below.
+use livedesk_core::WallClock;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::Committed;
@@ -21,12 +23,14 @@ const LANES: usize = 1024;
 pub struct PgStore {
     pool: PgPool,
     committed: Committed,
+    clock: Arc<dyn WallClock>,
 }
 
 impl PgStore {
     pub async fn connect(
         url: &str,
         max_connections: u32,
+        clock: Arc<dyn WallClock>,
     ) -> Result<Self, livedesk_core::store::StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(2))
@@ -41,6 +45,7 @@ impl PgStore {
         Ok(Self {
             pool,
             committed: Committed::new(LANES),
+            clock,
         })
     }
 
@@ -56,12 +61,16 @@ impl PgStore {
         &self.committed
     }
 
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
     /// In the conversation's turn (see `Committed::in_turn`).
     async fn append(&self, new: NewMessageRecord) -> StoreResult<Appended> {
-        let pool = self.pool.clone();
+        let (pool, clock) = (self.pool.clone(), Arc::clone(&self.clock));
         self.committed
             .in_turn(new.conversation_id, async move {
-                let (appended, message) = append_in_transaction(&pool, new).await?;
+                let (appended, message) = append_in_transaction(&pool, new, clock.now_ms()).await?;
                 Ok((appended, message.into_iter().collect()))
             })
             .await

@@ -23,13 +23,13 @@ pub const ATTACHMENT_COLS: &str =
              AND m.attachment_id = attachments.id AND m.kind <> 'note') AS visible_to_contact";
 
 /// Implements `Store` for `$store`, which must have `writer()` and `reader()` returning
-/// `&sqlx::Pool<$db>`, `append(NewMessageRecord)` (the path of `append_message`) and
-/// `committed()` returning the `&Committed` it tells of committed messages.
+/// `&sqlx::Pool<$db>`, `append(NewMessageRecord)` (the path of `append_message`),
+/// `committed()` returning the `&Committed` it tells of committed messages, and `now()`, the
+/// time (ms) of the clock it was opened with, for every timestamp it writes itself.
 /// `$nil_uuid` is the backend's literal for the all-zero UUID, as written in the
 /// `messages_dedupe` index, so that the duplicate check is one lookup in that index.
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal, $nil_uuid:literal) => {
-        use livedesk_core::now_ms;
         use livedesk_core::store::{
             AgentCredentials, AgentSession, Appended, AttachmentRecord, Audience, ContactChanges,
             ConversationFilter, InboxChanges, NewAgentRecord, NewAttachment, NewMessageRecord,
@@ -207,8 +207,8 @@ macro_rules! impl_store {
         async fn append_in_transaction(
             pool: &sqlx::Pool<$db>,
             new: NewMessageRecord,
+            now: i64,
         ) -> StoreResult<(Appended, Option<livedesk_core::store::CommittedMessage>)> {
-            let now = now_ms();
             let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
             // Taking the next seq locks the conversation row: concurrent appends to one
             // conversation are ordered here, so the duplicate check below is exact.
@@ -383,7 +383,7 @@ macro_rules! impl_store {
                 let ws = Workspace {
                     id: Uuid::now_v7(),
                     name: name.as_str().to_owned(),
-                    created_at: now_ms(),
+                    created_at: self.now(),
                 };
                 sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
                     .bind(ws.id)
@@ -424,7 +424,7 @@ macro_rules! impl_store {
                 .bind(&agent.name)
                 .bind(codec::role_str(agent.role))
                 .bind(&new.password_hash)
-                .bind(now_ms())
+                .bind(self.now())
                 .execute(self.writer())
                 .await
                 .map_err(|e| match classify(e) {
@@ -531,7 +531,7 @@ macro_rules! impl_store {
                     .bind(contact_id)
                     .bind(workspace_id)
                     .bind(blocked)
-                    .bind(now_ms())
+                    .bind(self.now())
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(classify)?;
@@ -581,7 +581,7 @@ macro_rules! impl_store {
                     identity_verification: false,
                     member_ids: Vec::new(),
                     routing: Default::default(),
-                    created_at: now_ms(),
+                    created_at: self.now(),
                 };
                 sqlx::query(
                     "INSERT INTO inboxes (id, workspace_id, name, allowed_origins, settings, created_at) \
@@ -634,7 +634,7 @@ macro_rules! impl_store {
                     external_id: None,
                     verified: false,
                     attributes: Default::default(),
-                    created_at: now_ms(),
+                    created_at: self.now(),
                     blocked: false,
                 };
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
@@ -698,7 +698,7 @@ macro_rules! impl_store {
                 inbox_id: Uuid,
                 contact_id: Uuid,
             ) -> StoreResult<Conversation> {
-                let now = now_ms();
+                let now = self.now();
                 let conversation = Conversation {
                     id: Uuid::now_v7(),
                     workspace_id,
@@ -877,7 +877,7 @@ macro_rules! impl_store {
                 .bind(contact.id)
                 .bind(contact.inbox_id)
                 .bind(contact.workspace_id)
-                .bind(now_ms())
+                .bind(self.now())
                 .bind(expires_at)
                 .execute(self.writer())
                 .await
@@ -942,7 +942,7 @@ macro_rules! impl_store {
                 if let Some(status) = status {
                     sqlx::query("UPDATE conversations SET status = $1, updated_at = $2 WHERE id = $3 AND workspace_id = $4")
                         .bind(codec::status_str(status))
-                        .bind(now_ms())
+                        .bind(self.now())
                         .bind(id)
                         .bind(workspace_id)
                         .execute(&mut *tx)
@@ -956,7 +956,7 @@ macro_rules! impl_store {
                          AND ($1 IS NULL OR EXISTS (SELECT 1 FROM agents a WHERE a.id = $1 AND a.workspace_id = $4))",
                     )
                     .bind(assignee)
-                    .bind(now_ms())
+                    .bind(self.now())
                     .bind(id)
                     .bind(workspace_id)
                     .execute(&mut *tx)
@@ -1040,7 +1040,7 @@ macro_rules! impl_store {
                 .bind(&record.attachment.content_type)
                 .bind(record.attachment.size)
                 .bind(&new.data)
-                .bind(now_ms())
+                .bind(self.now())
                 .execute(self.writer())
                 .await
                 .map_err(classify)?;

@@ -41,13 +41,14 @@ macro_rules! impl_routing {
                 &self,
                 new: livedesk_core::directory::NewConversationRecord,
             ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
+                let now = self.now();
                 let id = Uuid::now_v7();
                 let pool = self.writer().clone();
                 self.committed()
                     .in_turn(id, async move {
                         let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                         let mut lines = Vec::new();
-                        let opened = Self::open_in(&mut tx, id, new, &mut lines).await?;
+                        let opened = Self::open_in(&mut tx, id, new, now, &mut lines).await?;
                         tx.commit().await.map_err(classify)?;
                         Ok((opened, lines))
                     })
@@ -58,9 +59,9 @@ macro_rules! impl_routing {
                 tx: &mut sqlx::Transaction<'static, $db>,
                 id: Uuid,
                 new: livedesk_core::directory::NewConversationRecord,
+                now: i64,
                 lines: &mut Vec<livedesk_core::store::CommittedMessage>,
             ) -> StoreResult<(Conversation, Option<RouteOutcome>)> {
-                let now = now_ms();
                 // The contact and the inbox must belong to this workspace (a contact may chat
                 // in any inbox of its workspace, e.g. after a verified identify), and so must an
                 // assignee, who must be active.

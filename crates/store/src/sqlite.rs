@@ -7,7 +7,10 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use livedesk_core::WallClock;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
@@ -26,6 +29,7 @@ pub struct SqliteStore {
     reader: SqlitePool,
     appends: group_commit::GroupCommit,
     committed: Committed,
+    clock: Arc<dyn WallClock>,
     /// Dropping it stops the checkpointer.
     _checkpointer: tokio::sync::oneshot::Sender<()>,
 }
@@ -62,6 +66,7 @@ impl SqliteStore {
         path: &Path,
         synchronous: SqliteSynchronous,
         readers: u32,
+        clock: Arc<dyn WallClock>,
     ) -> Result<Self, livedesk_core::store::StoreError> {
         let base = SqliteConnectOptions::from_str("sqlite://")
             .map_err(crate::classify)?
@@ -117,12 +122,14 @@ impl SqliteStore {
         tokio::spawn(checkpointer(checkpoints, stopped));
         // One turn: SQLite has one writer.
         let committed = Committed::new(1);
-        let appends = group_commit::GroupCommit::start(writer.clone(), committed.clone());
+        let appends =
+            group_commit::GroupCommit::start(writer.clone(), committed.clone(), Arc::clone(&clock));
         Ok(Self {
             writer,
             reader,
             appends,
             committed,
+            clock,
             _checkpointer: stop,
         })
     }
@@ -137,6 +144,10 @@ impl SqliteStore {
 
     fn committed(&self) -> &Committed {
         &self.committed
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// Queued to the group commit writer; answered after its batch committed.

@@ -56,9 +56,14 @@ where
     Fut: Future<Output = ()> + Send + 'static,
 {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let store = SqliteStore::open(&dir.path().join("livedesk.db"), SqliteSynchronous::Full, 4)
-        .await
-        .expect("open SQLite");
+    let store = SqliteStore::open(
+        &dir.path().join("livedesk.db"),
+        SqliteSynchronous::Full,
+        4,
+        Arc::new(livedesk_core::SystemClock),
+    )
+    .await
+    .expect("open SQLite");
     assert_eq!(store.backend(), "sqlite");
     let outcome = tokio::spawn(case(Arc::new(store))).await;
     if outcome.is_err() {
@@ -83,7 +88,7 @@ where
     let database = fresh_postgres_database(&admin_url)
         .await
         .expect("create a PostgreSQL database");
-    let store = PgStore::connect(database.url(), 8)
+    let store = PgStore::connect(database.url(), 8, Arc::new(livedesk_core::SystemClock))
         .await
         .expect("connect to PostgreSQL");
     assert_eq!(store.backend(), "postgres");

@@ -93,11 +93,16 @@ impl Drop for Connected {
                 workspace_id,
                 agent_id,
             } => {
-                if self.state.presence.agent_disconnected(agent_id) {
+                // The grace is on the clock before the socket counts as gone, so that nobody
+                // sees the agent disconnected before their offline check is scheduled.
+                let offline_check =
+                    crate::routing::offline_after_grace(self.state.clone(), workspace_id, agent_id);
+                let now = self.state.clock.now();
+                if self.state.presence.agent_disconnected(agent_id, now) {
                     let state = self.state.clone();
                     tokio::spawn(async move {
                         announce_agent(&state, workspace_id, agent_id).await;
-                        crate::routing::offline_after_grace(state, workspace_id, agent_id).await;
+                        offline_check.await;
                     });
                 }
             }

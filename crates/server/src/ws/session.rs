@@ -83,13 +83,14 @@ pub async fn run(socket: WebSocket, state: SharedState, handshake: Handshake) {
         writer_done.clone(),
     );
     let writer = tokio::spawn(writer);
+    let now = state.clock.now();
     let mut reader = Reader {
         state,
         out: out_tx,
         caller: None,
         conversations: HashMap::new(),
-        abuse: Bucket::full(ABUSE_RATE),
-        chatter: Bucket::full(CHATTER_RATE),
+        abuse: Bucket::full(ABUSE_RATE, now),
+        chatter: Bucket::full(CHATTER_RATE, now),
         ip: handshake.ip,
         access,
     };
@@ -195,7 +196,7 @@ impl Reader {
                 | ErrorCode::NotFound
                 | ErrorCode::RateLimited
         );
-        if abusive && self.abuse.take(ABUSE_RATE).is_err() {
+        if abusive && self.abuse.take(ABUSE_RATE, self.state.clock.now()).is_err() {
             if err.code == ErrorCode::RateLimited {
                 return Flow::Close(close::RATE_LIMITED, "rate limit exceeded repeatedly");
             }
@@ -595,7 +596,11 @@ impl Reader {
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
-                if self.chatter.take(CHATTER_RATE).is_err() {
+                if self
+                    .chatter
+                    .take(CHATTER_RATE, self.state.clock.now())
+                    .is_err()
+                {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
@@ -619,7 +624,11 @@ impl Reader {
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
-                if self.chatter.take(CHATTER_RATE).is_err() {
+                if self
+                    .chatter
+                    .take(CHATTER_RATE, self.state.clock.now())
+                    .is_err()
+                {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;

@@ -10,9 +10,9 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use livedesk_core::store::NewAgentRecord;
 use livedesk_core::values::{DisplayName, Email};
 use livedesk_protocol::model::{Agent, Role};
-use livedesk_server::{App, Config};
+use livedesk_server::{App, Clock, Config, ManualClock};
 use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt as _;
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -99,16 +99,47 @@ pub async fn spawn_configured(
     Some((spawn_with(config).await, db))
 }
 
+/// [`spawn_configured`] on a manual clock: the server's time moves only by
+/// [`TestApp::advance`].
+pub async fn spawn_configured_on_manual_clock(
+    backend: Backend,
+    configure: impl FnOnce(&mut Config),
+) -> Option<(TestApp, Database)> {
+    let db = Database::new(backend).await?;
+    let mut config = db.config();
+    configure(&mut config);
+    Some((spawn_on_manual_clock(config).await, db))
+}
+
 /// A server running in this process.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub state: livedesk_server::SharedState,
+    /// The clock the server runs on, when the test moves time by hand.
+    pub clock: Option<ManualClock>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestApp {
+    /// Moves the server's clock `by` ahead and returns once the work that came due (snooze
+    /// wake-ups, re-offers, offline checks) has finished.
+    pub async fn advance(&self, by: Duration) {
+        self.manual_clock().advance(by).await;
+    }
+
+    /// The server's time, Unix ms.
+    pub fn now_ms(&self) -> i64 {
+        self.manual_clock().now_ms()
+    }
+
+    fn manual_clock(&self) -> &ManualClock {
+        self.clock
+            .as_ref()
+            .expect("this server runs on the system clock; spawn it on a manual one")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -138,8 +169,22 @@ impl Drop for TestApp {
 
 /// Starts a server on `config` (port 0 unless the config names one).
 pub async fn spawn_with(config: Config) -> TestApp {
+    spawn_on(config, None).await
+}
+
+/// [`spawn_with`] on a manual clock, which only [`TestApp::advance`] moves.
+pub async fn spawn_on_manual_clock(config: Config) -> TestApp {
+    spawn_on(config, Some(ManualClock::new())).await
+}
+
+async fn spawn_on(config: Config, manual: Option<ManualClock>) -> TestApp {
     let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
-    let app = App::build(config, listener).await.unwrap();
+    let clock = manual
+        .as_ref()
+        .map_or_else(Clock::system, ManualClock::clock);
+    let app = App::build_with_clock(config, listener, clock)
+        .await
+        .unwrap();
     let addr = app.local_addr().unwrap();
     let state = app.state();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -157,6 +202,7 @@ pub async fn spawn_with(config: Config) -> TestApp {
             .build()
             .unwrap(),
         state,
+        clock: manual,
         stop: Some(tx),
         handle: Some(handle),
     }
@@ -478,8 +524,19 @@ impl WsClient {
         }
     }
 
+    /// Closes the socket and waits until the server has let go of it (it drops the
+    /// connection only after it stopped counting the socket as connected), so that what
+    /// follows sees the server after the close.
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
+        let _ = tokio::time::timeout(Duration::from_secs(10), async {
+            // The server's close frame, then the end of the connection itself: the client
+            // library may call the socket closed at the frame, before the server let go.
+            while let Some(Ok(_)) = self.ws.next().await {}
+            let mut rest = [0u8; 64];
+            while matches!(self.ws.get_mut().read(&mut rest).await, Ok(n) if n > 0) {}
+        })
+        .await;
     }
 }
 

@@ -1,13 +1,17 @@
 //! Rate limits answer `rate_limited` with an honest retry delay, refuse without side effects,
 //! count per client address (sign-in, widget sessions) or per sender (messages over sockets
-//! and REST), and recover after their window.
+//! and REST), and recover after their window. The servers run on a manual clock: no bucket
+//! refills while a test runs unless the test moves time, and then by exactly that much.
 
 use std::time::Duration;
 
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{rate, spawn_configured, Backend, TestApp, WsClient, PASSWORD};
+use crate::helpers::{
+    rate, spawn_configured_on_manual_clock as spawn_configured, Backend, TestApp, WsClient,
+    PASSWORD,
+};
 
 /// A REST answer: status, `Retry-After` (if any) and the JSON body.
 #[derive(Debug, Clone)]
@@ -134,7 +138,7 @@ async fn sign_in_attempts_over_the_limit_per_address_get_429_and_work_again_afte
     assert_eq!(a.status, 200, "{a:?}");
 
     // After the window, the right password works from the limited address.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.advance(Duration::from_secs(1)).await;
     let a = post(&app, "/api/v1/auth/login", None, attacker, right).await;
     assert_eq!(a.status, 200, "{a:?}");
     assert!(a.body["token"].as_str().unwrap().starts_with("lds_"));
@@ -147,7 +151,8 @@ async fn a_forged_forwarded_for_header_does_not_escape_the_sign_in_limit() {
         .await
         .unwrap();
     let admin = app.new_workspace_admin().await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // The admin's own sign-in took a token: a whole window later the bucket is full again.
+    app.advance(Duration::from_secs(1)).await;
     let wrong = json!({"email": admin.agent.email, "password": "not the password"});
     let mut tasks = Vec::new();
     for i in 0..4 {
@@ -196,12 +201,15 @@ async fn widget_sessions_over_the_limit_per_address_get_429_and_work_again_after
     // Another address is not affected.
     let a = post(&app, path, None, other, body.clone()).await;
     assert_eq!(a.status, 201, "{a:?}");
-    // The limited address is served again once the advertised delay has passed.
-    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    // The limited address is served again once the advertised delay has passed, not before.
+    app.advance(wait - Duration::from_millis(1)).await;
+    let a = post(&app, path, None, busy, body.clone()).await;
+    assert_rate_limited(&a, 1);
+    app.advance(Duration::from_millis(1)).await;
     let a = post(&app, path, None, busy, body.clone()).await;
     assert_eq!(a.status, 201, "{a:?}");
     // After the whole window, a full burst is served again.
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.advance(Duration::from_secs(1)).await;
     let answers = burst(&app, 3, path, busy, body).await;
     assert_eq!(count(&answers, 201), 3, "{answers:?}");
 }
@@ -291,7 +299,7 @@ async fn messages_over_the_limit_on_one_socket_are_refused_unstored_and_the_sock
     assert_eq!(second.expect("error").await["code"], "rate_limited");
 
     // After the advertised delay the same socket sends again.
-    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    app.advance(wait).await;
     let answers = ws_burst(&mut visitor, s.conversation, "b", 1).await;
     assert_eq!(
         (answers[0]["type"].as_str(), answers[0]["seq"].as_i64()),
@@ -299,7 +307,7 @@ async fn messages_over_the_limit_on_one_socket_are_refused_unstored_and_the_sock
         "{answers:?}"
     );
     // After the whole window, a full burst goes through.
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance(Duration::from_secs(2)).await;
     let answers = ws_burst(&mut visitor, s.conversation, "c", 3).await;
     assert!(answers.iter().all(|v| v["type"] == "ack"), "{answers:?}");
     assert_eq!(
@@ -382,7 +390,7 @@ async fn rest_messages_over_the_limit_per_sender_get_429_unstored_and_recover(ba
     assert!(stored_bodies(&app, &s.agent.token, second).await.is_empty());
 
     // After the advertised delay, the visitor may send again; the refused one can be retried.
-    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    app.advance(wait).await;
     let (status, ack) = app.send(&s.visitor.token, c, "r-4", "rest message 4").await;
     assert_eq!(
         (status, ack["seq"].as_i64(), ack["duplicate"].as_bool()),

@@ -2,13 +2,15 @@
 //! without a console, and the widget shows agents as available only while someone who works
 //! the inbox is online and connected.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use livedesk_protocol::model::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{call, spawn_with, AgentUser, Backend, Database, TestApp, WsClient};
+use crate::helpers::{
+    call, spawn_on_manual_clock, AgentUser, Backend, Database, TestApp, WsClient,
+};
 
 async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Value) {
     let (status, body) = call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await;
@@ -59,26 +61,13 @@ async fn assignee(app: &TestApp, admin: &AgentUser, chat: Uuid) -> Value {
     c["assignee_id"].clone()
 }
 
-/// Polls every 50 ms until `f` holds, for at most 10 seconds.
-async fn until<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let end = Instant::now() + Duration::from_secs(10);
-    while !f().await {
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 
-/// The grace is two seconds. Agent A closes a tab at t0 (a check is due at t0+2) and reopens
-/// one at once, then closes it at t0+1.5 (a reload in flight when the first check runs). B, who
-/// closes their only tab at t0+0.5 and stays away, goes offline at t0+2.5: by then the first
-/// check for A has run, and must have left A online with their chat. A goes offline a whole
-/// grace after their last departure.
+/// The grace is two seconds, on the server's manual clock. Agent A closes a tab at t0 (a check
+/// is due at t0+2) and reopens one at once, then closes it at t0+1.5 (a reload in flight when
+/// the first check runs). That check must leave A online with their chat. B, who closes their
+/// only tab at t0+0.5 and stays away, goes offline at t0+2.5, and A a whole grace after their
+/// last departure, at t0+3.5.
 async fn a_reload_in_flight_when_the_grace_ends_does_not_set_a_returning_agent_offline(
     backend: Backend,
 ) {
@@ -87,7 +76,7 @@ async fn a_reload_in_flight_when_the_grace_ends_does_not_set_a_returning_agent_o
     };
     let mut config = db.config();
     config.routing.offline_grace_secs = 2;
-    let app = spawn_with(config).await;
+    let app = spawn_on_manual_clock(config).await;
     let admin = app.new_workspace_admin().await;
     let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
     let other_inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
@@ -108,33 +97,34 @@ async fn a_reload_in_flight_when_the_grace_ends_does_not_set_a_returning_agent_o
     let chat = app.new_conversation(&visitor).await;
     assert_eq!(assignee(&app, &admin, chat).await, json!(a.agent.id));
 
+    let ms = Duration::from_millis;
     a_tab.close().await; // t0
     let a_tab = WsClient::open(&app, &a.token).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.advance(ms(500)).await;
     b_tab.close().await; // t0 + 0.5
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    app.advance(ms(1000)).await;
     a_tab.close().await; // t0 + 1.5
 
-    until("B to go offline", || async {
-        status_of(&app, &admin, b.agent.id).await == "offline"
-    })
-    .await;
+    app.advance(ms(500)).await; // t0 + 2: the check of A's first departure has run.
     assert_eq!(
         status_of(&app, &admin, a.agent.id).await,
         "online",
         "A was connected during the first check's window"
     );
     assert_eq!(assignee(&app, &admin, chat).await, json!(a.agent.id));
+    assert_eq!(status_of(&app, &admin, b.agent.id).await, "online");
+
+    app.advance(ms(500)).await; // t0 + 2.5
+    assert_eq!(status_of(&app, &admin, b.agent.id).await, "offline");
+    assert_eq!(status_of(&app, &admin, a.agent.id).await, "online");
+    assert_eq!(assignee(&app, &admin, chat).await, json!(a.agent.id));
 
     // The check of the latest departure still sets A offline and returns the chat.
-    until("A to go offline", || async {
-        status_of(&app, &admin, a.agent.id).await == "offline"
-    })
-    .await;
-    until("the chat to return to the queue", || async {
-        assignee(&app, &admin, chat).await.is_null()
-    })
-    .await;
+    app.advance(ms(999)).await;
+    assert_eq!(status_of(&app, &admin, a.agent.id).await, "online");
+    app.advance(ms(1)).await; // t0 + 3.5
+    assert_eq!(status_of(&app, &admin, a.agent.id).await, "offline");
+    assert!(assignee(&app, &admin, chat).await.is_null());
     app.stop().await;
 }
 
@@ -207,10 +197,10 @@ async fn the_widget_shows_agents_online_only_while_a_member_of_the_inbox_is_onli
         "a member online and connected"
     );
     tab.close().await;
-    until("agents_online to turn false", || async {
-        !agents_online(&app, inbox).await
-    })
-    .await;
+    assert!(
+        !agents_online(&app, inbox).await,
+        "a member whose console closed"
+    );
 
     // A supervisor who is a member counts like any agent who works the inbox.
     let supervisor = agent_of(&app, &admin, Role::Supervisor, &[inbox], "online").await;

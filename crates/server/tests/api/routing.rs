@@ -1,14 +1,17 @@
 //! Routing through the real server: automatic assignment and the queue with visitors' places,
 //! re-offers, presence across console tabs with the offline grace time, and transfers at
-//! capacity.
+//! capacity. Servers run on a manual clock: a test moves time, and what came due has
+//! happened when `advance` returns.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use livedesk_protocol::model::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use crate::helpers::{call, spawn_with, AgentUser, Backend, Database, TestApp, WsClient};
+use crate::helpers::{
+    call, spawn_on_manual_clock, spawn_with, AgentUser, Backend, Database, TestApp, WsClient,
+};
 
 async fn get(app: &TestApp, path: &str, token: &str) -> (u16, Value) {
     call(app, reqwest::Method::GET, path, Some(token), None).await
@@ -22,14 +25,17 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Val
     call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
 }
 
-/// A server with a one-second offline grace and re-offer check, or `None` without the backend.
+/// A server on a manual clock with a one-second offline grace and re-offer check, or `None`
+/// without the backend.
 async fn app_on(backend: Backend) -> Option<(TestApp, Database)> {
     let db = Database::new(backend).await?;
     let mut config = db.config();
     config.routing.offline_grace_secs = 1;
     config.routing.reoffer_check_secs = 1;
-    Some((spawn_with(config).await, db))
+    Some((spawn_on_manual_clock(config).await, db))
 }
+
+const SEC: Duration = Duration::from_secs(1);
 
 /// An online agent of `inbox` with `capacity`.
 async fn online_agent(app: &TestApp, admin: &AgentUser, inbox: Uuid, capacity: u32) -> AgentUser {
@@ -63,22 +69,6 @@ async fn conversation(app: &TestApp, id: Uuid, token: &str) -> Value {
     get(app, &format!("/api/v1/conversations/{id}"), token)
         .await
         .1
-}
-
-/// Polls `f` every 50 ms until it returns `Some`, for at most `secs` seconds.
-async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let end = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < end, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn directory_entry(app: &TestApp, token: &str, id: Uuid) -> Value {
@@ -239,7 +229,7 @@ async fn an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_gr
 
     // One tab closed: still connected and online, well past the grace time.
     tab1.close().await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.advance(SEC * 5 / 2).await;
     let e = directory_entry(&app, &admin.token, a.agent.id).await;
     assert_eq!(
         (e["connected"].as_bool(), e["status"].as_str()),
@@ -251,21 +241,28 @@ async fn an_agent_stays_online_while_a_tab_is_open_and_goes_offline_after_the_gr
         a.agent.id.to_string()
     );
 
-    // Both closed: offline after the grace time; the unanswered chat goes back to the queue,
-    // the answered one stays.
+    // Both closed: offline after the grace time, not before; the unanswered chat goes back to
+    // the queue, the answered one stays.
     tab2.close().await;
-    let e = eventually(10, "the agent to go offline", || async {
-        let e = directory_entry(&app, &admin.token, a.agent.id).await;
-        (e["status"] == "offline").then_some(e)
-    })
-    .await;
-    assert_eq!(e["connected"], false);
-    let back = eventually(10, "the unanswered chat to return", || async {
-        let c = conversation(&app, unanswered, &admin.token).await;
-        c["assignee_id"].is_null().then_some(c)
-    })
-    .await;
-    assert!(back["queued_at"].is_i64(), "{back}");
+    app.advance(SEC / 2).await;
+    let e = directory_entry(&app, &admin.token, a.agent.id).await;
+    assert_eq!(
+        (e["connected"].as_bool(), e["status"].as_str()),
+        (Some(false), Some("online")),
+        "within the grace: {e}"
+    );
+    app.advance(SEC / 2).await;
+    let e = directory_entry(&app, &admin.token, a.agent.id).await;
+    assert_eq!(
+        (e["connected"].as_bool(), e["status"].as_str()),
+        (Some(false), Some("offline")),
+        "{e}"
+    );
+    let back = conversation(&app, unanswered, &admin.token).await;
+    assert!(
+        back["assignee_id"].is_null() && back["queued_at"].is_i64(),
+        "{back}"
+    );
     assert_eq!(
         conversation(&app, answered, &admin.token).await["assignee_id"],
         a.agent.id.to_string()
@@ -298,7 +295,7 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity(app: Test
         &app,
         &admin,
         inbox,
-        json!({"policy": "round_robin", "reoffer_secs": 1, "reoffer_marks_away": true}),
+        json!({"policy": "round_robin", "reoffer_secs": 2, "reoffer_marks_away": true}),
     )
     .await;
     let a = online_agent(&app, &admin, inbox, 1).await;
@@ -315,43 +312,38 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity(app: Test
         (&b, &a)
     };
 
-    // Nobody answers: the chat moves to the other agent, and the first is set away.
-    let moved = eventually(10, "the re-offer", || async {
-        let now = conversation(&app, c, &admin.token).await;
-        (now["assignee_id"] == other.agent.id.to_string()).then_some(now)
-    })
-    .await;
-    assert!(moved["assigned_at"].is_i64());
-    eventually(5, "the first agent to be set away", || async {
-        let (_, me) = get(&app, "/api/v1/me", &first_agent.token).await;
-        (me["agent"]["status"] == "away").then_some(())
-    })
-    .await;
-    let page = eventually(5, "the re-offer in the timeline", || async {
+    let assigned_at = conversation(&app, c, &admin.token).await["assigned_at"].clone();
+    let reoffers = || async {
         let (_, page) = app.messages(&admin.token, c, 0).await;
-        let said = page["messages"]
+        page["messages"]
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["body"].as_str().unwrap().starts_with("Re-offered to"));
-        said.then_some(page)
-    })
-    .await;
-    assert!(page["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|m| m["body"].as_str().unwrap().starts_with("Re-offered to")));
+            .filter(|m| m["body"].as_str().unwrap().starts_with("Re-offered to"))
+            .count()
+    };
 
-    // The other agent answers: it stays with them.
-    app.send(&other.token, c, "o-1", "Hi! I'm here.").await;
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Checked after a second: not due yet.
+    app.advance(SEC).await;
     assert_eq!(
         conversation(&app, c, &admin.token).await["assignee_id"],
-        other.agent.id.to_string()
+        first_agent.agent.id.to_string()
     );
+    // Nobody answers for two: the chat moves to the other agent, and the first is set away.
+    app.advance(SEC).await;
+    let moved = conversation(&app, c, &admin.token).await;
+    assert_eq!(moved["assignee_id"], other.agent.id.to_string(), "{moved}");
+    assert_eq!(
+        moved["assigned_at"].as_i64(),
+        Some(assigned_at.as_i64().unwrap() + 2000),
+        "{moved}"
+    );
+    let (_, me) = get(&app, "/api/v1/me", &first_agent.token).await;
+    assert_eq!(me["agent"]["status"], "away");
+    assert_eq!(reoffers().await, 1);
 
-    // Transfers to an agent at capacity: refused for agents, a supervisor may override.
+    // The other agent answers: it stays with them, long after, though the first agent is
+    // back and free to take it.
     patch(
         &app,
         "/api/v1/me",
@@ -359,6 +351,15 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity(app: Test
         json!({"status": "online"}),
     )
     .await;
+    app.send(&other.token, c, "o-1", "Hi! I'm here.").await;
+    app.advance(SEC * 5).await;
+    assert_eq!(
+        conversation(&app, c, &admin.token).await["assignee_id"],
+        other.agent.id.to_string()
+    );
+    assert_eq!(reoffers().await, 1);
+
+    // Transfers to an agent at capacity: refused for agents, a supervisor may override.
     let v2 = app.new_visitor(inbox).await;
     let c2 = app.new_conversation(&v2).await;
     assert_eq!(
@@ -408,6 +409,109 @@ async fn unanswered_chats_are_reoffered_and_transfers_respect_capacity_on_postgr
 
 // ---------------------------------------------------------------------------------------------
 
+/// Snoozes are checked every five seconds: the conversation reopens at the first check at or
+/// after its time, with a note in the timeline, and routing hands it to whoever is free.
+async fn a_snoozed_conversation_reopens_when_its_time_comes_and_is_routed(app: TestApp) {
+    let admin = app.new_workspace_admin().await;
+    let inbox = app.create_inbox(&admin, &["http://shop.example"]).await;
+    set_routing(
+        &app,
+        &admin,
+        inbox,
+        json!({"policy": "round_robin", "reoffer_secs": 0, "reoffer_marks_away": false}),
+    )
+    .await;
+    // Nobody is online: the chat waits in the queue, and is snoozed there for a minute.
+    let v = app.new_visitor(inbox).await;
+    let c = app.new_conversation(&v).await;
+    let until = app.now_ms() + 60_000;
+    let (status, body) = patch(
+        &app,
+        &format!("/api/v1/conversations/{c}"),
+        &admin.token,
+        json!({"status": "snoozed", "snoozed_until": until}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // An agent comes online: a snoozed chat is not theirs to take yet.
+    let a = online_agent(&app, &admin, inbox, 5).await;
+    let mut a_ws = WsClient::open(&app, &a.token).await;
+    let snoozed = conversation(&app, c, &admin.token).await;
+    assert_eq!(
+        (snoozed["status"].as_str(), snoozed["assignee_id"].is_null()),
+        (Some("snoozed"), true),
+        "{snoozed}"
+    );
+    let timeline = || async {
+        let (_, page) = app.messages(&admin.token, c, 0).await;
+        page["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["body"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+
+    // A check a second before its time leaves it snoozed.
+    app.advance(SEC * 59).await;
+    assert_eq!(
+        conversation(&app, c, &admin.token).await["status"],
+        "snoozed"
+    );
+    assert!(!timeline()
+        .await
+        .iter()
+        .any(|t| t.starts_with("Snooze ended")));
+
+    // The check at its time reopens it and routes it.
+    app.advance(SEC).await;
+    let woken = conversation(&app, c, &admin.token).await;
+    assert_eq!(
+        (
+            woken["status"].as_str(),
+            woken["snoozed_until"].is_null(),
+            woken["assignee_id"].as_str()
+        ),
+        (Some("open"), true, Some(a.agent.id.to_string().as_str())),
+        "{woken}"
+    );
+    let said = timeline().await;
+    let ended = said.iter().position(|t| t.starts_with("Snooze ended"));
+    let assigned = said.iter().position(|t| t.contains("by routing"));
+    assert!(
+        matches!((ended, assigned), (Some(e), Some(r)) if e < r),
+        "{said:?}"
+    );
+    let n = a_ws.expect("notification").await;
+    assert_eq!(
+        (
+            n["notification"]["kind"].as_str(),
+            n["notification"]["conversation_id"].as_str(),
+            n["notification"]["at"].as_i64()
+        ),
+        (Some("assigned"), Some(c.to_string().as_str()), Some(until)),
+        "{n}"
+    );
+    a_ws.close().await;
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snoozed_conversation_reopens_when_its_time_comes_and_is_routed_on_sqlite() {
+    if let Some((app, _db)) = app_on(Backend::Sqlite).await {
+        a_snoozed_conversation_reopens_when_its_time_comes_and_is_routed(app).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snoozed_conversation_reopens_when_its_time_comes_and_is_routed_on_postgres() {
+    if let Some((app, _db)) = app_on(Backend::Postgres).await {
+        a_snoozed_conversation_reopens_when_its_time_comes_and_is_routed(app).await;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
 async fn after_a_restart_agents_who_do_not_come_back_go_offline(backend: Backend) {
     let Some(db) = Database::new(backend).await else {
         return;
@@ -422,15 +526,19 @@ async fn after_a_restart_agents_who_do_not_come_back_go_offline(backend: Backend
     app.stop().await;
 
     // A new process on the same database: one agent's console reconnects, the other's not.
-    let app = spawn_with(config).await;
+    let app = spawn_on_manual_clock(config).await;
     let ws = WsClient::open(&app, &back.token).await;
-    let gone = eventually(10, "the absent agent to go offline", || async {
-        let e = directory_entry(&app, &admin.token, away.agent.id).await;
-        (e["status"] == "offline").then_some(e)
-    })
-    .await;
-    assert_eq!(gone["connected"], false);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.advance(SEC / 2).await;
+    let e = directory_entry(&app, &admin.token, away.agent.id).await;
+    assert_eq!(e["status"], "online", "within the grace: {e}");
+    app.advance(SEC / 2).await;
+    let gone = directory_entry(&app, &admin.token, away.agent.id).await;
+    assert_eq!(
+        (gone["status"].as_str(), gone["connected"].as_bool()),
+        (Some("offline"), Some(false)),
+        "{gone}"
+    );
+    app.advance(SEC).await;
     let e = directory_entry(&app, &admin.token, back.agent.id).await;
     assert_eq!(
         (e["status"].as_str(), e["connected"].as_bool()),

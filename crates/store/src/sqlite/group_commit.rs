@@ -27,9 +27,10 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use livedesk_core::now_ms;
 use livedesk_core::store::{Appended, CommittedMessage, NewMessageRecord, StoreError, StoreResult};
+use livedesk_core::WallClock;
 use livedesk_protocol::model::Message;
 use sqlx::{QueryBuilder, Row as _, Sqlite, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -72,9 +73,9 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Spawns the writer task on the current Tokio runtime.
-    pub fn start(writer: SqlitePool, committed: Committed) -> Self {
+    pub fn start(writer: SqlitePool, committed: Committed, clock: Arc<dyn WallClock>) -> Self {
         let (queue, jobs) = mpsc::channel(QUEUE);
-        tokio::spawn(run(writer, jobs, committed));
+        tokio::spawn(run(writer, jobs, committed, clock));
         Self { queue }
     }
 
@@ -93,7 +94,12 @@ fn stopped() -> StoreError {
     StoreError::Unavailable("the SQLite writer task has stopped".into())
 }
 
-async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, committed: Committed) {
+async fn run(
+    pool: SqlitePool,
+    mut jobs: mpsc::Receiver<Job>,
+    committed: Committed,
+    clock: Arc<dyn WallClock>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = jobs.recv().await {
         let mut bytes = first.bytes();
@@ -103,7 +109,7 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, committed: Committ
             bytes += job.bytes();
             batch.push(job);
         }
-        commit(&pool, &mut batch, &committed).await;
+        commit(&pool, &mut batch, &committed, &*clock).await;
         // The callers just answered are runnable, and many send their next message at once:
         // let them queue it before the next batch is cut, so that batches stay full instead
         // of alternating between one append and the rest. A yield, not a timer: with nothing
@@ -113,12 +119,17 @@ async fn run(pool: SqlitePool, mut jobs: mpsc::Receiver<Job>, committed: Committ
 }
 
 /// Stores `batch`, tells the listener, answers every caller, and leaves `batch` empty.
-async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>, committed: &Committed) {
+async fn commit(
+    pool: &SqlitePool,
+    batch: &mut Vec<Job>,
+    committed: &Committed,
+    clock: &dyn WallClock,
+) {
     // Other transactions that commit messages (timeline lines written with a change) hold
     // the turn too, so the listener hears every commit's messages in seq order.
     let _turn = committed.turn(uuid::Uuid::nil()).await;
     let started = std::time::Instant::now();
-    let outcomes = append_batch(pool, batch.iter().map(|job| &job.new)).await;
+    let outcomes = append_batch(pool, batch.iter().map(|job| &job.new), clock.now_ms()).await;
     tracing::trace!(
         appends = batch.len(),
         micros = started.elapsed().as_micros() as u64,
@@ -139,7 +150,8 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Job>, committed: &Committed) 
             );
             let mut outcomes = Vec::with_capacity(batch.len());
             for job in batch.iter() {
-                let outcome = super::append_in_transaction(pool, job.new.clone()).await;
+                let outcome =
+                    super::append_in_transaction(pool, job.new.clone(), clock.now_ms()).await;
                 outcomes.push(outcome.map(|(appended, message)| {
                     if let Some(message) = message {
                         committed.tell(std::slice::from_ref(&message));
@@ -238,9 +250,9 @@ fn duplicates_query<'a>(lookups: &[&'a NewMessageRecord]) -> QueryBuilder<'a, Sq
 async fn append_batch<'a>(
     pool: &SqlitePool,
     news: impl ExactSizeIterator<Item = &'a NewMessageRecord> + Clone,
+    now: i64,
 ) -> StoreResult<(Vec<StoreResult<Appended>>, Vec<CommittedMessage>)> {
     let classify = crate::classify;
-    let now = now_ms();
     let mut tx = pool
         .begin_with(<sqlx::Sqlite as crate::WriteTx>::BEGIN)
         .await
@@ -434,9 +446,14 @@ mod tests {
 
     async fn open() -> (tempfile::TempDir, SqliteStore) {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("t.db"), SqliteSynchronous::Full, 2)
-            .await
-            .unwrap();
+        let store = SqliteStore::open(
+            &dir.path().join("t.db"),
+            SqliteSynchronous::Full,
+            2,
+            Arc::new(livedesk_core::SystemClock),
+        )
+        .await
+        .unwrap();
         (dir, store)
     }
 
@@ -576,7 +593,7 @@ mod tests {
             new(&a, None, "a1", "and its retry"),
             new(&b, Some(b.contact_id), "b2", "b2"),
         ];
-        let (out, committed) = append_batch(&store.writer, batch.iter())
+        let (out, committed) = append_batch(&store.writer, batch.iter(), livedesk_core::now_ms())
             .await
             .expect("the batch itself succeeds, no fallback");
         assert_eq!(out.len(), batch.len());
@@ -649,7 +666,11 @@ mod tests {
             new(&c, author, "m2", "poison"),
             new(&c, author, "m3", "fine too"),
         ];
-        assert!(append_batch(&store.writer, batch.iter()).await.is_err());
+        assert!(
+            append_batch(&store.writer, batch.iter(), livedesk_core::now_ms())
+                .await
+                .is_err()
+        );
 
         let (mut jobs, answers): (Vec<Job>, Vec<_>) = batch
             .iter()
@@ -665,7 +686,13 @@ mod tests {
         let listener = std::sync::Arc::new(Recorder::default());
         let committed = Committed::new(1);
         committed.set(listener.clone());
-        commit(&store.writer, &mut jobs, &committed).await;
+        commit(
+            &store.writer,
+            &mut jobs,
+            &committed,
+            &livedesk_core::SystemClock,
+        )
+        .await;
         assert!(jobs.is_empty());
         let told: Vec<i64> = listener
             .0
