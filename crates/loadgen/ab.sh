@@ -20,9 +20,18 @@ LG=$root/target/release/livedesk-loadgen
 PORT=${LD_PORT:-18090}
 ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 export LIVEDESK_LIMITS__LOGIN=1000000/s LIVEDESK_LIMITS__MESSAGES=1000000/s
-export LIVEDESK_LIMITS__WIDGET_SESSIONS=1000000/s LIVEDESK_LIMITS__CONVERSATIONS=1000000/s
-export LIVEDESK_LIMITS__LOGIN_ACCOUNT=1000000/s LIVEDESK_LOG_FORMAT=text
+export LIVEDESK_LIMITS__WIDGET_SESSIONS=1000000/s LIVEDESK_LOG_FORMAT=text
 unset LIVEDESK_CONFIG
+# Limits only some builds have: a build refuses keys it does not know, so each one gets
+# those its `config default` lists.
+limits_of() { # limits_of BIN: env assignments for the limits BIN knows
+  local defaults; defaults=$("$1" config default)
+  for key in conversations login_account; do
+    if grep -q "^$key = " <<<"$defaults"; then
+      echo "LIVEDESK_LIMITS__${key^^}=1000000/s"
+    fi
+  done
+}
 if [ -n "${QUICK:-}" ]; then
   ROOMS=5 SIZE=4 RATE=200 DUR=3 WARM=1 BURST=100 STORM_ROOMS=5 STORM_SIZE=10 STORM_RATE=50
   SENDERS=8 WINDOW=8 SETUP_ROOMS=6 AGENTS=3 IDLE_VISITORS=50
@@ -36,7 +45,8 @@ trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done' EXIT
 wait_port() { for _ in $(seq 1 400); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 stop() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 start() { # start BIN DATA_DIR
-  taskset -c 0 "$1" serve --listen "127.0.0.1:$PORT" --data-dir "$2" >> "$out/livedesk.log" 2>&1 &
+  # shellcheck disable=SC2046 # one assignment per line
+  env $(limits_of "$1") taskset -c 0 "$1" serve --listen "127.0.0.1:$PORT" --data-dir "$2" >> "$out/livedesk.log" 2>&1 &
   SRV=$!; pids+=("$SRV"); wait_port "$PORT"
 }
 run() { local name=$1; shift; echo "== $name" >&2; taskset -c 1 "$LG" run --label "$name" --out "$out/$name.json" "$@" > /dev/null; sleep 2; }
@@ -44,7 +54,8 @@ run() { local name=$1; shift; echo "== $name" >&2; taskset -c 1 "$LG" run --labe
 for side in a b; do
   bin=$A; [ "$side" = b ] && bin=$B
   start "$bin" "$out/$side-data"
-  "$LG" setup --url "http://127.0.0.1:$PORT" --bin "$bin" --data-dir "$out/$side-data" \
+  # shellcheck disable=SC2046
+  env $(limits_of "$bin") "$LG" setup --url "http://127.0.0.1:$PORT" --bin "$bin" --data-dir "$out/$side-data" \
     --rooms "$SETUP_ROOMS" --room-size "$SIZE" --agents-per-room "$AGENTS" \
     --idle-visitors "$IDLE_VISITORS" --out "$out/$side-fixture.json"
   stop "$SRV"
