@@ -1395,7 +1395,7 @@ async fn receipts_reach_both_sides_and_only_move_forward(app: TestApp, _db: Data
         agent_ws.send_json(receipt(seq, status)).await;
     }
     // The pong shows they were all handled, with no error.
-    let noise = agent_ws.frames_before_pong().await;
+    let mut noise = agent_ws.frames_before_pong().await;
     assert!(noise.iter().all(|v| v["type"] != "error"), "{noise:?}");
     // The next receipt that moves is the first either side hears: the no-ops published none
     // (receipts are live events, so only a later one shows that).
@@ -1408,9 +1408,11 @@ async fn receipts_reach_both_sides_and_only_move_forward(app: TestApp, _db: Data
         is_receipt(&next, "agent", "delivered", 3),
         "the no-op receipts sent nothing; got {next}"
     );
-    let noise = agent_ws
-        .frames_until("delivered 3", |v| is_receipt(v, "agent", "delivered", 3))
-        .await;
+    noise.extend(
+        agent_ws
+            .frames_until("delivered 3", |v| is_receipt(v, "agent", "delivered", 3))
+            .await,
+    );
     assert!(noise.iter().all(|v| v["type"] != "receipt"), "{noise:?}");
     let (_, seen) = get(
         &app,
@@ -1549,11 +1551,12 @@ async fn page_views_reach_the_workspaces_agents(app: TestApp, _db: Database) {
     // visitor, the agent stopping to type; the stranger, their own status change.
     agent_ws.frames_before_own_typing(s.conversation).await;
     let conversation = s.conversation.to_string();
-    let heard = visitor_ws
+    visitor_ws
         .frames_until("the agent's typing", |v| {
             v["type"] == "typing" && v["conversation_id"] == conversation.as_str()
         })
         .await;
+    let heard = &visitor_ws.received;
     assert!(
         heard.iter().all(|v| v["type"] != "contact.page_view"),
         "{heard:?}"
@@ -1565,9 +1568,12 @@ async fn page_views_reach_the_workspaces_agents(app: TestApp, _db: Database) {
             .0,
         200
     );
+    let me = stranger.agent.id.to_string();
     let heard = stranger_ws
         .frames_until("the stranger's own status", |v| {
-            v["type"] == "agent.updated" && v["agent"]["status"] == "away"
+            v["type"] == "agent.updated"
+                && v["agent"]["id"] == me.as_str()
+                && v["agent"]["status"] == "away"
         })
         .await;
     assert!(
