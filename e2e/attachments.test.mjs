@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { deflateSync } from 'node:zlib';
-import { openWidget, request, setup, sleep, until } from './harness.mjs';
+import { openWidget, request, setup, until } from './harness.mjs';
 
 const LIMIT = 200_000;
 
@@ -102,9 +102,14 @@ test('attachments go both ways; oversized and unaccepted files are refused with 
   // A type the inbox does not accept.
   await frame.locator('.ld-file-input').setInputFiles({ name: 'tool.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') });
   await until(async () => (await error.innerText()).includes('tool.exe cannot be sent: this file type is not accepted.'), { what: 'the type message' });
-  await sleep(1000);
+  // Then a text from the same widget: its outbox sends in order, so the agent has it after
+  // anything a refused file could have sent; and an upload starts before any refusal shows.
+  await frame.locator('#ld-input').fill('Never mind the files');
+  await frame.locator('#ld-input').press('Enter');
+  await agent.message('Never mind the files');
   assert.equal(uploads.length, before, 'nothing was uploaded');
-  assert.equal(agent.frames.filter((f) => f.type === 'message.created').length, messages, 'nothing was sent');
+  const since = agent.frames.filter((f) => f.type === 'message.created').slice(messages);
+  assert.deepEqual(since.map((f) => f.message.body), ['Never mind the files'], 'nothing else was sent');
 
   // The server refuses the same on its own, whatever a client does, and stores nothing.
   const token = await frame.evaluate(() => Object.entries(localStorage).find(([k]) => k.startsWith('livedesk.visitor.'))[1]);
@@ -122,5 +127,5 @@ test('attachments go both ways; oversized and unaccepted files are refused with 
   });
   assert.equal(exe.status, 415);
   const history = await env.api('GET', `/api/v1/conversations/${conversation}/messages?after_seq=0`);
-  assert.deepEqual(history.messages.map((m) => m.attachment?.name ?? null), [null, 'screen.png', 'Guide 2.pdf']);
+  assert.deepEqual(history.messages.map((m) => m.attachment?.name ?? null), [null, 'screen.png', 'Guide 2.pdf', null]);
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import WebSocket from 'ws';
-import { HostSite, openWidget, request, setup, sleep, snippetPage, until } from './harness.mjs';
+import { HostSite, openWidget, request, setup, snippetPage, until } from './harness.mjs';
 
 let env;
 let stranger;
@@ -23,9 +23,14 @@ test('a page on an origin that is not allowed gets no widget and no visitor sess
   const { page } = await env.context();
   const calls = [];
   page.on('request', (r) => calls.push(r.url()));
+  const blocked = page.waitForEvent('requestfailed', (r) => r.url().includes('/widget/frame'));
   await page.goto(stranger.origin + '/');
-  await sleep(3000);
-  // The browser refused to show the frame (CSP frame-ancestors), so the app never started.
+  // The browser refuses the frame (CSP frame-ancestors) and puts its error page in its place.
+  // Wait for that, not for a while: no widget code runs in that page, and the loader shows
+  // the launcher only when the frame says it is ready, so what has not happened by then
+  // never will.
+  assert.equal((await blocked).failure()?.errorText, 'net::ERR_BLOCKED_BY_RESPONSE');
+  await until(() => page.frames().some((f) => f.url() === 'chrome-error://chromewebdata/'), { what: "the browser's error page in the frame" });
   assert.ok(calls.some((u) => u.includes('/widget/frame')), 'the loader asked for the frame');
   assert.equal(calls.filter((u) => u.includes('/api/v1/')).length, 0, `no API call: ${calls}`);
   assert.equal(await page.locator('livedesk-widget button').isVisible(), false, 'no launcher');

@@ -13,22 +13,6 @@ async fn patch(app: &TestApp, path: &str, token: &str, body: Value) -> (u16, Val
     call(app, reqwest::Method::PATCH, path, Some(token), Some(body)).await
 }
 
-/// Reads until a `message.created` with `body` arrives; returns every frame before it.
-async fn until_body(ws: &mut WsClient, body: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let v = ws.next().await;
-        assert_ne!(
-            v["type"], "__close",
-            "closed waiting for {body:?}: {seen:?}"
-        );
-        if v["type"] == "message.created" && v["message"]["body"] == body {
-            return seen;
-        }
-        seen.push(v);
-    }
-}
-
 fn bodies(frames: &[Value]) -> Vec<String> {
     frames
         .iter()
@@ -54,7 +38,7 @@ async fn a_demoted_supervisor_s_open_socket_stops_receiving_and_sending_for_othe
     // As a supervisor, both inboxes reach the socket.
     app.send(&v2.token, c2, "v2-0", "I2 before").await;
     app.send(&s.visitor.token, c1, "v1-0", "I1 before").await;
-    let before = until_body(&mut ws, "I1 before").await;
+    let before = ws.frames_before_message("I1 before").await;
     assert_eq!(bodies(&before), ["I2 before"]);
 
     let (status, body) = patch(
@@ -69,7 +53,7 @@ async fn a_demoted_supervisor_s_open_socket_stops_receiving_and_sending_for_othe
     // I2's message is committed and published before I1's; only I1's may arrive.
     app.send(&v2.token, c2, "v2-1", "I2 after").await;
     app.send(&s.visitor.token, c1, "v1-1", "I1 after").await;
-    let between = until_body(&mut ws, "I1 after").await;
+    let between = ws.frames_before_message("I1 after").await;
     assert!(
         bodies(&between).is_empty(),
         "the demoted socket still received {between:?}"
@@ -135,7 +119,7 @@ async fn an_agent_taken_out_of_an_inbox_stops_receiving_it_and_one_added_starts(
     }
     app.send(&s.visitor.token, c1, "v1-0", "I1 after").await;
     app.send(&v2.token, c2, "v2-0", "I2 after").await;
-    let between = until_body(&mut ws, "I2 after").await;
+    let between = ws.frames_before_message("I2 after").await;
     assert!(
         bodies(&between).is_empty(),
         "the socket still received I1: {between:?}"

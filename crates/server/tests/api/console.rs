@@ -3,8 +3,6 @@
 //! timeline events and notifications, mentions, sneak peek, live visitors, proactive chats,
 //! saved replies and labels.
 
-use std::time::Duration;
-
 use livedesk_protocol::model::Role;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -33,14 +31,10 @@ fn ids(v: &Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Reads frames for a while and returns every one of `kind`.
-async fn frames_of(ws: &mut WsClient, kind: &str, wait: Duration) -> Vec<Value> {
-    while ws.next_within(wait).await.is_some() {}
-    ws.received
-        .iter()
-        .filter(|f| f["type"] == kind)
-        .cloned()
-        .collect()
+/// Whether `v` is a typing frame with `on: false` on `conversation`: an agent who stops typing
+/// there gives the conversation's visitor a barrier (see `WsClient::frames_until`).
+fn stopped_typing(v: &Value, conversation: Uuid) -> bool {
+    v["type"] == "typing" && v["on"] == false && v["conversation_id"] == conversation.to_string()
 }
 
 async fn member_agent(app: &TestApp, admin: &AgentUser, inbox: Uuid) -> AgentUser {
@@ -92,14 +86,27 @@ async fn agents_see_only_the_inboxes_they_work(app: TestApp, _db: Database) {
     assert_eq!(inbox["member_ids"], json!([outsider.agent.id]));
     app.send(&s.visitor.token, s.conversation, "v-1", "hello")
         .await;
-    let seen = frames_of(
-        &mut outsider_ws,
-        "message.created",
-        Duration::from_millis(500),
+    // Then a change every agent socket of the workspace hears, whatever inboxes it works:
+    // the outsider's socket has it after anything queued for it by the message.
+    let (status, _) = patch(
+        &app,
+        &format!("/api/v1/agents/{}", outsider.agent.id),
+        &s.agent.token,
+        json!({"capacity": 3}),
     )
     .await;
+    assert_eq!(status, 200);
+    let outsider_id = outsider.agent.id.to_string();
+    let seen = outsider_ws
+        .frames_until("the outsider's own agent.updated", |v| {
+            v["type"] == "agent.updated"
+                && v["agent"]["id"] == outsider_id.as_str()
+                && v["agent"]["capacity"] == 3
+        })
+        .await;
     assert!(
-        seen.is_empty(),
+        seen.iter()
+            .all(|v| !v.to_string().contains(&s.conversation.to_string())),
         "an agent got an event of an inbox they do not work: {seen:?}"
     );
 
@@ -333,11 +340,12 @@ async fn triage_records_timeline_events_and_notifies_without_reaching_the_visito
         .map(|m| m["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, vec!["my order is late", "Looking into it"]);
-    while visitor_ws
-        .next_within(Duration::from_millis(500))
-        .await
-        .is_some()
-    {}
+    // B stopping to type reaches the visitor after everything the steps above queued for them.
+    b_ws.send_json(json!({"type": "typing", "conversation_id": s.conversation, "on": false}))
+        .await;
+    visitor_ws
+        .frames_until("B's typing", |v| stopped_typing(v, s.conversation))
+        .await;
     let leaked: Vec<&Value> = visitor_ws
         .received
         .iter()
@@ -466,11 +474,19 @@ async fn mentions_drafts_presence_and_live_visitors_reach_only_agents(app: TestA
         (status, body["code"].as_str()),
         (400, Some("validation_failed"))
     );
-    let a_notes = frames_of(&mut a_ws, "notification", Duration::from_millis(300)).await;
+    // A stops typing: that comes back to A's socket, and reaches the visitor, after anything
+    // the note or the refused message queued for either.
+    a_ws.frames_before_own_typing(s.conversation).await;
+    let a_notes: Vec<&Value> = a_ws
+        .received
+        .iter()
+        .filter(|f| f["type"] == "notification")
+        .collect();
     assert!(a_notes.is_empty(), "the author was notified: {a_notes:?}");
 
     // The visitor heard nothing of it.
-    while v_ws.next_within(Duration::from_millis(300)).await.is_some() {}
+    v_ws.frames_until("A's typing", |v| stopped_typing(v, s.conversation))
+        .await;
     for f in &v_ws.received {
         let text = f.to_string();
         assert!(

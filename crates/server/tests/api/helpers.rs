@@ -491,6 +491,104 @@ impl WsClient {
         }
     }
 
+    /// Reads until a frame `is_barrier` accepts arrives; returns every frame before it. All
+    /// of them, the barrier too, stay in `received`. Fails if the socket closes first or no
+    /// barrier comes within 10 s of the last frame.
+    ///
+    /// This is how a test shows that something did *not* reach a socket: after the action
+    /// that must stay silent here, cause a frame this socket must receive after anything
+    /// that action could have queued for it, wait for that frame, and look at what came
+    /// before it. Waiting a fixed time instead passes whenever the unwanted frame is merely
+    /// late. Which frame can serve as the barrier follows from how a socket writes
+    /// (`crates/server/src/ws/session.rs`, `writer.rs`, `crates/server/src/hub.rs`):
+    ///
+    /// - Live events (`message.created`, `typing`, `receipt`, `notification`, …) go through
+    ///   one FIFO queue per socket, fed by every topic the socket listens to. Publishing puts
+    ///   an event into that queue within the publishing call itself (`Hub::deliver`), and
+    ///   that call returns before the action that publishes answers: a committed message is
+    ///   published before its sender gets the `ack` or the REST response, a typing or receipt
+    ///   frame while its socket's reader handles it. The writer takes the queue in order and
+    ///   may skip an event, never reorder. So an event caused after an action was answered
+    ///   arrives after every event that action queued for this socket.
+    /// - Replies (`ack`, `error`, replayed messages, `resumed`, `pong`) go through a second
+    ///   FIFO queue. One reader handles a socket's frames one at a time, in order, and
+    ///   queues each reply as it handles the frame. So a `pong` shows that every frame this
+    ///   socket sent before the `ping` was handled, with whatever it published, and that every
+    ///   earlier reply was written ([`WsClient::frames_before_pong`]).
+    /// - But the two queues are not ordered against each other. When both hold something the
+    ///   writer takes the replies first (a biased `select!`), so a `pong` can overtake an
+    ///   event that was queued before the `ping` was read: a `pong` is no barrier for live
+    ///   events; those need a live event as their barrier (a later message, or a typing
+    ///   frame: an agent hears its own). Nor is an event strictly one for replies (the writer
+    ///   may find the reply queue empty just before a reply lands, then take a later event),
+    ///   so a check for replies (`error`, `ack`, `pong`) that must not come uses a `pong`.
+    pub async fn frames_until(
+        &mut self,
+        what: &str,
+        is_barrier: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let mut before = Vec::new();
+        loop {
+            let Some(v) = self.next_within(Duration::from_secs(10)).await else {
+                panic!("no {what} within 10 s; before it: {before:?}");
+            };
+            assert_ne!(
+                v["type"], "__close",
+                "socket closed while waiting for {what}: {v}; before it: {before:?}"
+            );
+            if is_barrier(&v) {
+                return before;
+            }
+            before.push(v);
+        }
+    }
+
+    /// Sends a `ping` and returns every frame before its `pong`: proof that this socket's
+    /// earlier frames were handled and their replies written, but not that live events
+    /// queued meanwhile were (see [`WsClient::frames_until`]).
+    pub async fn frames_before_pong(&mut self) -> Vec<Value> {
+        let id = format!("barrier-{}", Uuid::new_v4().simple());
+        self.send_json(json!({"type": "ping", "id": id})).await;
+        self.frames_until(&format!("pong {id}"), |v| {
+            v["type"] == "pong" && v["id"] == id.as_str()
+        })
+        .await
+    }
+
+    /// On an agent's socket: stops typing on `conversation` and returns every frame before that
+    /// typing frame comes back (an agent hears its own typing). It travels with the live
+    /// events, so this is a barrier for them that stores nothing (see
+    /// [`WsClient::frames_until`]); typing past 20 frames a second is dropped, so it is for
+    /// sockets that do not type in bulk.
+    pub async fn frames_before_own_typing(&mut self, conversation: Uuid) -> Vec<Value> {
+        let me = self
+            .received
+            .iter()
+            .find(|v| v["type"] == "welcome")
+            .and_then(|v| v["principal"]["agent"]["id"].as_str())
+            .expect("an agent's socket, past its welcome")
+            .to_owned();
+        self.send_json(json!({"type": "typing", "conversation_id": conversation, "on": false}))
+            .await;
+        let conversation = conversation.to_string();
+        self.frames_until("its own typing", |v| {
+            v["type"] == "typing"
+                && v["on"] == false
+                && v["conversation_id"] == conversation.as_str()
+                && v["author"]["id"] == me.as_str()
+        })
+        .await
+    }
+
+    /// Every frame before the `message.created` whose body is `body`: a message is a barrier
+    /// for the live events queued before it was sent (see [`WsClient::frames_until`]).
+    pub async fn frames_before_message(&mut self, body: &str) -> Vec<Value> {
+        self.frames_until(&format!("message {body:?}"), |v| {
+            v["type"] == "message.created" && v["message"]["body"] == body
+        })
+        .await
+    }
+
     /// Reads until the socket closes; returns the close code (1006 if it just dropped).
     pub async fn expect_close(&mut self) -> u16 {
         loop {

@@ -122,36 +122,6 @@ on_both_backends!(
     a_cursor_out_of_reach_gets_not_found_naming_its_conversation
 );
 
-/// Every frame `ws` receives within `wait`.
-async fn drain(ws: &mut WsClient, wait: Duration) -> Vec<Value> {
-    let until = Instant::now() + wait;
-    let mut out = Vec::new();
-    while let Some(left) = until.checked_duration_since(Instant::now()) {
-        match ws.next_within(left).await {
-            Some(v) => out.push(v),
-            None => break,
-        }
-    }
-    out
-}
-
-/// Reads until `message.created` with `body` arrives; returns every frame read on the way.
-async fn until_body(ws: &mut WsClient, body: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let v = ws.next().await;
-        assert_ne!(
-            v["type"], "__close",
-            "closed waiting for {body:?}: {seen:?}"
-        );
-        let done = v["type"] == "message.created" && v["message"]["body"] == body;
-        seen.push(v);
-        if done {
-            return seen;
-        }
-    }
-}
-
 fn mentions(frames: &[Value], needle: &str) -> Vec<Value> {
     frames
         .iter()
@@ -249,7 +219,9 @@ async fn a_visitor_cannot_read_post_type_into_or_resume_another_visitors_convers
         .send_message(own, "a-1", "intruder's own message")
         .await;
     assert_eq!(intruder_ws.expect("ack").await["seq"], 1);
-    until_body(&mut agent_ws, "intruder's own message").await;
+    agent_ws
+        .frames_before_message("intruder's own message")
+        .await;
 
     // The victim heard nothing of it; the agent heard no typing or message on the victim's
     // conversation. Then a real reply shows the victim's socket was listening all along.
@@ -257,13 +229,14 @@ async fn a_visitor_cannot_read_post_type_into_or_resume_another_visitors_convers
         .send(&s.agent.token, victim_conversation, "a-1", "agent reply")
         .await;
     assert_eq!(status, 201);
-    let heard = until_body(&mut victim_ws, "agent reply").await;
-    assert_eq!(heard.len(), 1, "the victim received more: {heard:?}");
-    let agent_heard = drain(&mut agent_ws, Duration::from_millis(300)).await;
+    let heard = victim_ws.frames_before_message("agent reply").await;
+    assert!(heard.is_empty(), "the victim received more: {heard:?}");
+    // The reply reaches the agent's socket too, after anything the intruder's frames (each
+    // answered before it) could have queued there.
+    agent_ws.frames_before_message("agent reply").await;
     let intrusions: Vec<Value> = agent_ws
         .received
         .iter()
-        .chain(&agent_heard)
         .filter(|v| {
             v.to_string().contains("intruder was here")
                 || (matches!(v["type"].as_str(), Some("typing" | "receipt"))
@@ -272,6 +245,15 @@ async fn a_visitor_cannot_read_post_type_into_or_resume_another_visitors_convers
         .cloned()
         .collect();
     assert!(intrusions.is_empty(), "{intrusions:?}");
+    // And an answer on the intruder's own conversation reaches the intruder after anything
+    // the victim's conversation could have queued for them.
+    let (status, _) = app
+        .send(&s.agent.token, own, "a-2", "an answer for the intruder")
+        .await;
+    assert_eq!(status, 201);
+    intruder_ws
+        .frames_before_message("an answer for the intruder")
+        .await;
     assert!(mentions(&intruder_ws.received, "victim's secret").is_empty());
     assert!(mentions(&intruder_ws.received, "agent reply").is_empty());
 
@@ -406,6 +388,8 @@ async fn an_agent_gets_not_found_on_another_workspaces_conversations_and_hears_n
     y_visitor
         .send_json(json!({"type": "typing", "conversation_id": y.conversation, "on": true}))
         .await;
+    // Typing has no answer: the pong shows it was handled, so published, before X's barrier.
+    y_visitor.frames_before_pong().await;
     y_agent
         .send_json(json!({"type": "typing", "conversation_id": y.conversation, "on": true}))
         .await;
@@ -428,14 +412,13 @@ async fn an_agent_gets_not_found_on_another_workspaces_conversations_and_hears_n
         )
         .await;
     assert_eq!(status, 201);
-    until_body(&mut y_agent, "Y's second visitor").await;
+    y_agent.frames_before_message("Y's second visitor").await;
     // Then X's own visitor speaks: X's socket hears that, and nothing of Y before it.
     let (status, _) = app
         .send(&x.visitor.token, x.conversation, "x-1", "X's visitor")
         .await;
     assert_eq!(status, 201);
-    let mut heard = until_body(&mut x_ws, "X's visitor").await;
-    heard.extend(drain(&mut x_ws, Duration::from_millis(300)).await);
+    x_ws.frames_before_message("X's visitor").await;
     for needle in [
         y.conversation.to_string(),
         y_conversation_2.to_string(),
@@ -454,7 +437,12 @@ async fn an_agent_gets_not_found_on_another_workspaces_conversations_and_hears_n
             "X's agent socket got {needle:?}: {leaked:?}"
         );
     }
-    assert!(heard.iter().all(|v| v["type"] != "typing"), "{heard:?}");
+    let typing: Vec<&Value> = x_ws
+        .received
+        .iter()
+        .filter(|v| v["type"] == "typing")
+        .collect();
+    assert!(typing.is_empty(), "{typing:?}");
 }
 on_both_backends!(
     an_agent_gets_not_found_on_another_workspaces_conversations_and_hears_none_of_its_events_on_sqlite,
@@ -684,7 +672,7 @@ async fn an_open_agent_socket_is_closed_with_4003_once_its_session_is_signed_out
         )
         .await;
     assert_eq!(status, 201);
-    until_body(&mut staying, "after the sign-out").await;
+    staying.frames_before_message("after the sign-out").await;
     assert!(mentions(&leaving.received, "after the sign-out").is_empty());
 }
 
@@ -906,7 +894,7 @@ async fn private_notes_never_reach_the_visitor(app: TestApp, _db: Database) {
 
     // The agent's socket has both notes (a note's own `message.created` may come before its
     // ack, so look at everything the socket received).
-    until_body(&mut agent, "public reply").await;
+    agent.frames_before_message("public reply").await;
     let got = &agent.received;
     let notes: Vec<&Value> = got
         .iter()
@@ -914,8 +902,8 @@ async fn private_notes_never_reach_the_visitor(app: TestApp, _db: Database) {
         .collect();
     assert_eq!(notes.len(), 2, "{got:?}");
     // The visitor's socket, recorded for a while after the reply: no trace of them.
-    until_body(&mut visitor, "public reply").await;
-    drain(&mut visitor, Duration::from_millis(500)).await;
+    // The visitor's socket up to the reply, sent after both notes: no trace of them.
+    visitor.frames_before_message("public reply").await;
     assert!(
         mentions(&visitor.received, "NOTE-").is_empty(),
         "{:?}",
@@ -1017,6 +1005,8 @@ async fn private_notes_never_reach_the_visitor(app: TestApp, _db: Database) {
     );
     let (_, page) = app.messages(&s.agent.token, c, 0).await;
     assert_eq!(bodies(&page).len(), 4, "{page}");
+    // The agent's own typing comes back after anything the refused notes could have queued.
+    agent.frames_before_own_typing(c).await;
     assert!(mentions(&agent.received, "VISITOR-NOTE").is_empty());
 }
 on_both_backends!(
@@ -1161,7 +1151,7 @@ async fn a_file_shared_only_in_a_private_note_cannot_be_downloaded_by_the_visito
         .send(&s.agent.token, s.conversation, "p", "public")
         .await;
     assert_eq!(status, 201);
-    until_body(&mut visitor, "public").await;
+    visitor.frames_before_message("public").await;
     assert!(
         mentions(&visitor.received, &file_id).is_empty(),
         "{:?}",

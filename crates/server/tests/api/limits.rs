@@ -284,12 +284,10 @@ async fn messages_over_the_limit_on_one_socket_are_refused_unstored_and_the_sock
         stored_bodies(&app, &s.agent.token, s.conversation).await,
         sent
     );
+    // The agent's own typing comes back after anything the refused sends could have queued.
+    agent.frames_before_own_typing(s.conversation).await;
     let delivered = agent.collect_messages(s.conversation, 3).await;
-    assert_eq!(delivered.len(), 3);
-    assert!(agent
-        .next_within(Duration::from_millis(300))
-        .await
-        .is_none());
+    assert_eq!(delivered.len(), 3, "{delivered:?}");
 
     // The limit is the visitor's: another socket of theirs may not send meanwhile.
     let mut second = WsClient::open(&app, &s.visitor.token).await;

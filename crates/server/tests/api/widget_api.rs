@@ -90,28 +90,6 @@ async fn expect_where(ws: &mut WsClient, what: &str, pred: impl Fn(&Value) -> bo
     }
 }
 
-/// Every frame that arrives until the socket is quiet for `quiet`.
-async fn drain(ws: &mut WsClient, quiet: Duration) -> Vec<Value> {
-    let mut got = Vec::new();
-    while let Some(v) = ws.next_within(quiet).await {
-        got.push(v);
-    }
-    got
-}
-
-/// Pings and returns every frame received before the pong.
-async fn until_pong(ws: &mut WsClient, tag: &str) -> Vec<Value> {
-    ws.send_json(json!({"type": "ping", "id": tag})).await;
-    let mut got = Vec::new();
-    loop {
-        let v = ws.next().await;
-        if v["type"] == "pong" && v["id"] == tag {
-            return got;
-        }
-        got.push(v);
-    }
-}
-
 fn crc32(bytes: &[u8]) -> u32 {
     let mut crc = 0xffff_ffffu32;
     for &b in bytes {
@@ -302,8 +280,8 @@ async fn widget_config_is_public_with_defaults_and_agent_presence(app: TestApp, 
         !online,
         "agents_online goes back to false after the socket closed"
     );
-    until_pong(&mut foreign_agent, "p1").await;
-    until_pong(&mut visitor, "p2").await;
+    foreign_agent.frames_before_pong().await;
+    visitor.frames_before_pong().await;
 
     // Unknown (or malformed) inboxes.
     assert_error(&widget_config(&app, Uuid::new_v4()).await, 404, "not_found");
@@ -1416,13 +1394,11 @@ async fn receipts_reach_both_sides_and_only_move_forward(app: TestApp, _db: Data
     ] {
         agent_ws.send_json(receipt(seq, status)).await;
     }
-    let noise = until_pong(&mut agent_ws, "after-noops").await;
-    assert!(
-        noise
-            .iter()
-            .all(|v| v["type"] != "error" && v["type"] != "receipt"),
-        "{noise:?}"
-    );
+    // The pong shows they were all handled, with no error.
+    let mut noise = agent_ws.frames_before_pong().await;
+    assert!(noise.iter().all(|v| v["type"] != "error"), "{noise:?}");
+    // The next receipt that moves is the first either side hears: the no-ops published none
+    // (receipts are live events, so only a later one shows that).
     agent_ws.send_json(receipt(3, "delivered")).await;
     let next = expect_where(&mut visitor_ws, "the next receipt", |v| {
         v["type"] == "receipt"
@@ -1432,6 +1408,12 @@ async fn receipts_reach_both_sides_and_only_move_forward(app: TestApp, _db: Data
         is_receipt(&next, "agent", "delivered", 3),
         "the no-op receipts sent nothing; got {next}"
     );
+    noise.extend(
+        agent_ws
+            .frames_until("delivered 3", |v| is_receipt(v, "agent", "delivered", 3))
+            .await,
+    );
+    assert!(noise.iter().all(|v| v["type"] != "receipt"), "{noise:?}");
     let (_, seen) = get(
         &app,
         &format!("/api/v1/conversations/{conv}"),
@@ -1564,13 +1546,36 @@ async fn page_views_reach_the_workspaces_agents(app: TestApp, _db: Database) {
         2
     );
 
-    // Neither the visitor nor another workspace hears page views.
-    let heard = until_pong(&mut visitor_ws, "v").await;
+    // Neither the visitor nor another workspace hears page views. All of them were handled
+    // (the agent heard the last), so each socket hears a later event after any of them: the
+    // visitor, the agent stopping to type; the stranger, their own status change.
+    agent_ws.frames_before_own_typing(s.conversation).await;
+    let conversation = s.conversation.to_string();
+    visitor_ws
+        .frames_until("the agent's typing", |v| {
+            v["type"] == "typing" && v["conversation_id"] == conversation.as_str()
+        })
+        .await;
+    let heard = &visitor_ws.received;
     assert!(
         heard.iter().all(|v| v["type"] != "contact.page_view"),
         "{heard:?}"
     );
-    let heard = drain(&mut stranger_ws, Duration::from_millis(300)).await;
+    let body = json!({"status": "away"});
+    assert_eq!(
+        patch(&app, "/api/v1/me", Some(&stranger.token), body)
+            .await
+            .0,
+        200
+    );
+    let me = stranger.agent.id.to_string();
+    let heard = stranger_ws
+        .frames_until("the stranger's own status", |v| {
+            v["type"] == "agent.updated"
+                && v["agent"]["id"] == me.as_str()
+                && v["agent"]["status"] == "away"
+        })
+        .await;
     assert!(
         heard.iter().all(|v| v["type"] != "contact.page_view"),
         "{heard:?}"
