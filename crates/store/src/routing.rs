@@ -192,7 +192,7 @@ macro_rules! impl_routing {
                     _ => None,
                 };
                 let team = match after.team_id {
-                    Some(t) => {
+                    Some(t) if after.team_id != before.team_id || matches!(cause, ChangeCause::Transfer { .. }) => {
                         let name: Option<String> = sqlx::query_scalar("SELECT name FROM teams WHERE id = $1")
                             .bind(t)
                             .fetch_optional(&mut **tx)
@@ -200,7 +200,7 @@ macro_rules! impl_routing {
                             .map_err(classify)?;
                         Some(TeamRef { id: t, name: name.unwrap_or_default() })
                     }
-                    None => None,
+                    _ => None,
                 };
                 let (events, note) = match cause {
                     ChangeCause::Update => (livedesk_core::timeline::changes(&by, &before, &after, assignee, team), None),
