@@ -14,6 +14,7 @@ use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
+use futures_util::StreamExt as _;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use livedesk_protocol::ErrorCode;
@@ -73,6 +74,7 @@ pub async fn upgrade(
         .max_write_buffer_size(limits.max_frame_bytes * 4)
         .on_upgrade(move |socket| {
             let tasks = state.tasks.clone();
-            tasks.track_future(session::run(socket, state, handshake))
+            let (sink, stream) = socket.split();
+            tasks.track_future(session::run(sink, stream, state, handshake))
         })
 }
