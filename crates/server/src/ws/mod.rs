@@ -14,9 +14,9 @@ use std::net::SocketAddr;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use futures_util::StreamExt as _;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;

@@ -18,6 +18,8 @@ mod frames;
 mod hello;
 mod principal;
 mod reader;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::future::Future;

@@ -220,7 +220,11 @@ impl Reader {
     /// so every seq up to it is in what was read (a conversation's seqs commit in order), and
     /// the writer has written all of them (or had before) when it writes `resumed`. What
     /// commits after the read arrives live, above it; the socket subscribed before the read.
-    pub(super) async fn replay(&mut self, id: Option<String>, cursor: Cursor) -> Result<(), ApiError> {
+    pub(super) async fn replay(
+        &mut self,
+        id: Option<String>,
+        cursor: Cursor,
+    ) -> Result<(), ApiError> {
         // Named, so a client with many cursors knows which one failed; unknown and foreign
         // conversations read the same.
         let conversation = match self.conversation(cursor.conversation_id).await {

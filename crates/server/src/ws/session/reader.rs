@@ -103,7 +103,6 @@ impl Reader {
         Flow::Continue
     }
 
-
     async fn frame(&mut self, text: &str) -> Flow {
         let frame = match parse(text) {
             Ok(f) => f,
