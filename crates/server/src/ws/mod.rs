@@ -74,6 +74,8 @@ pub async fn upgrade(
         .max_write_buffer_size(limits.max_frame_bytes * 4)
         .on_upgrade(move |socket| {
             let tasks = state.tasks.clone();
+            // Split before the session's future is made: that future would otherwise keep
+            // the unsplit socket (368 bytes) as an argument for as long as the socket lives.
             let (sink, stream) = socket.split();
             tasks.track_future(session::run(sink, stream, state, handshake))
         })

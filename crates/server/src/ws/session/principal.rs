@@ -13,8 +13,8 @@ use crate::error::ApiError;
 use crate::hub::Scope;
 
 impl Reader {
-    /// The hello's token, else the handshake's; a widget socket (`?inbox=`) takes only a
-    /// visitor of that inbox.
+    /// Checks the token the hello carried (or else the handshake's credential); a widget
+    /// socket (`?inbox=`) takes only a visitor of that inbox.
     pub(super) async fn authenticate(
         &self,
         token: Option<String>,
