@@ -16,6 +16,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -73,6 +74,9 @@ pub async fn upgrade(
         .max_write_buffer_size(limits.max_frame_bytes * 4)
         .on_upgrade(move |socket| {
             let tasks = state.tasks.clone();
-            tasks.track_future(session::run(socket, state, handshake))
+            // Split before the session's future is made: that future would otherwise keep
+            // the unsplit socket (368 bytes) as an argument for as long as the socket lives.
+            let (sink, stream) = socket.split();
+            tasks.track_future(session::run(sink, stream, state, handshake))
         })
 }
