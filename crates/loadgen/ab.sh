@@ -73,5 +73,5 @@ for round in $(seq 1 "${ROUNDS:-2}"); do
     stop "$SRV"
   done
 done
-"$LG" report "$out"/*.json > "$out/summary.md"
+"$LG" report "$out"/[ab][0-9]*-*.json > "$out/summary.md"
 cat "$out/summary.md"
