@@ -69,11 +69,7 @@ impl Reader {
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
-                if self
-                    .chatter
-                    .take(CHATTER_RATE, self.state.clock.now())
-                    .is_err()
-                {
+                if !self.chatter_allowed() {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
@@ -97,11 +93,7 @@ impl Reader {
                 ..
             } => {
                 let conversation = self.conversation(conversation_id).await?;
-                if self
-                    .chatter
-                    .take(CHATTER_RATE, self.state.clock.now())
-                    .is_err()
-                {
+                if !self.chatter_allowed() {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
@@ -140,6 +132,14 @@ impl Reader {
 
     /// One token of the sender's message budget (sends and page views), shared by all their
     /// sockets and REST.
+    /// Typing and receipts beyond the chatter budget are dropped without an error: they are
+    /// hints, and a client sending them fast is not told to retry them.
+    fn chatter_allowed(&mut self) -> bool {
+        self.chatter
+            .take(CHATTER_RATE, self.state.clock.now())
+            .is_ok()
+    }
+
     fn take_token(&mut self) -> Result<(), ApiError> {
         let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
         self.state
