@@ -107,6 +107,15 @@ async fn build_world(server: &ServerProcess, http: &reqwest::Client) -> World {
     }
 }
 
+/// An admin made with the CLI, the server started on `db`, and the world built through it.
+async fn started(db: &Database) -> (ServerProcess, reqwest::Client, World) {
+    create_admin_with_cli(db).await;
+    let server = ServerProcess::start(db).await;
+    let http = reqwest::Client::new();
+    let world = build_world(&server, &http).await;
+    (server, http, world)
+}
+
 /// Every message of the conversation, as the admin reads it over REST.
 async fn stored_messages(
     server: &ServerProcess,
@@ -146,10 +155,7 @@ async fn acked_messages_survive_kill_9(backend: Backend, n: usize) {
     let Some(db) = Database::new(backend).await else {
         return;
     };
-    create_admin_with_cli(&db).await;
-    let mut server = ServerProcess::start(&db).await;
-    let http = reqwest::Client::new();
-    let world = build_world(&server, &http).await;
+    let (mut server, http, world) = started(&db).await;
 
     let mut ws = ws_connect(&server.ws_url(), None).await.unwrap();
     ws.hello(&world.visitor_token, &[]).await;
@@ -403,10 +409,7 @@ async fn conversations_opened_while_the_server_dies_are_all_assigned_or_queued(b
     let Some(db) = Database::new(backend).await else {
         return;
     };
-    create_admin_with_cli(&db).await;
-    let mut server = ServerProcess::start(&db).await;
-    let http = reqwest::Client::new();
-    let world = build_world(&server, &http).await;
+    let (mut server, http, world) = started(&db).await;
     let visitors = busy_site(&server, &http, &world, 150).await;
     let opened = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     for token in visitors {
@@ -468,10 +471,7 @@ async fn changes_made_while_the_server_dies_all_have_their_timeline_line(backend
     let Some(db) = Database::new(backend).await else {
         return;
     };
-    create_admin_with_cli(&db).await;
-    let mut server = ServerProcess::start(&db).await;
-    let http = reqwest::Client::new();
-    let world = build_world(&server, &http).await;
+    let (mut server, http, world) = started(&db).await;
     let mut conversations = Vec::new();
     for token in busy_site(&server, &http, &world, 150).await {
         let c = post(
