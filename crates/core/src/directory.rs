@@ -178,7 +178,8 @@ pub trait Directory: Send + Sync + 'static {
     async fn change_conversation(&self, change: ConversationChange) -> StoreResult<Changed>;
     async fn find_conversations(&self, query: &ConversationQuery)
         -> StoreResult<Vec<Conversation>>;
-    /// Snoozed conversations whose time has come, reopened; returns them.
+    /// Snoozed conversations whose time has come (500 at most a call), reopened, each in one
+    /// transaction with its `status_changed` timeline line; returns them as they are now.
     async fn wake_snoozed(&self, now: Millis) -> StoreResult<Vec<Conversation>>;
     async fn contacts_by_ids(&self, workspace_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Contact>>;
     /// Records the browser (`User-Agent`) and time zone the widget last reported; `None`
@@ -235,7 +236,8 @@ pub trait Directory: Send + Sync + 'static {
     /// How long the inbox's last 20 queued conversations waited for an agent, on average.
     async fn average_wait(&self, inbox_id: Uuid) -> StoreResult<Option<i64>>;
     /// Unassigns the agent's open conversations that no agent has answered yet, back into the
-    /// queue (keeping their place); returns them.
+    /// queue (keeping their place), each in one transaction with its `requeued`
+    /// (`agent_offline`) timeline line; returns them as they are now.
     async fn return_unanswered(
         &self,
         workspace_id: Uuid,

@@ -13,12 +13,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, Method};
 use base64::Engine as _;
 use livedesk_core::now_ms;
-use livedesk_core::store::VisitorSession;
-use livedesk_protocol::model::{Agent, Principal, Role};
 use livedesk_protocol::ErrorCode;
 use rand::RngCore as _;
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
@@ -27,55 +24,12 @@ pub const SESSION_COOKIE: &str = "livedesk_session";
 const AGENT_PREFIX: &str = "lds_";
 const VISITOR_PREFIX: &str = "ldv_";
 
-/// An authenticated caller.
+pub use livedesk_app::Caller;
+
+/// The caller of an HTTP request, from its session cookie (with the CSRF check) or bearer
+/// token: an extractor for [`Caller`].
 #[derive(Debug, Clone)]
-pub enum Caller {
-    Agent { agent: Agent, token_hash: Vec<u8> },
-    Visitor(VisitorSession),
-}
-
-impl Caller {
-    pub fn workspace_id(&self) -> Uuid {
-        match self {
-            Caller::Agent { agent, .. } => agent.workspace_id,
-            Caller::Visitor(v) => v.workspace_id,
-        }
-    }
-
-    /// The id rate limits are keyed on.
-    pub fn actor_id(&self) -> Uuid {
-        match self {
-            Caller::Agent { agent, .. } => agent.id,
-            Caller::Visitor(v) => v.contact_id,
-        }
-    }
-
-    pub fn principal(&self) -> Principal {
-        match self {
-            Caller::Agent { agent, .. } => Principal::Agent {
-                agent: agent.clone(),
-            },
-            Caller::Visitor(v) => Principal::Visitor {
-                contact_id: v.contact_id,
-                inbox_id: v.inbox_id,
-            },
-        }
-    }
-
-    pub fn require_admin(&self, what: &str) -> ApiResult<&Agent> {
-        match self {
-            Caller::Agent { agent, .. } if agent.role == Role::Admin => Ok(agent),
-            _ => Err(ApiError::forbidden(what)),
-        }
-    }
-
-    pub fn require_agent(&self) -> ApiResult<(&Agent, &[u8])> {
-        match self {
-            Caller::Agent { agent, token_hash } => Ok((agent, token_hash)),
-            Caller::Visitor(_) => Err(ApiError::forbidden("this call for visitors")),
-        }
-    }
-}
+pub struct Authed(pub Caller);
 
 /// Argon2id with m=19456 KiB, t=2, p=1 (OWASP's minimum).
 fn params() -> Params {
@@ -336,15 +290,15 @@ fn check_csrf(state: &SharedState, parts: &Parts) -> ApiResult<()> {
     }
 }
 
-impl FromRequestParts<SharedState> for Caller {
+impl FromRequestParts<SharedState> for Authed {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> ApiResult<Self> {
         match credential(&parts.headers) {
-            Some(Credential::Bearer(token)) => authenticate(state, &token).await,
+            Some(Credential::Bearer(token)) => authenticate(state, &token).await.map(Authed),
             Some(Credential::Cookie(token)) => {
                 check_csrf(state, parts)?;
-                authenticate(state, &token).await
+                authenticate(state, &token).await.map(Authed)
             }
             None => Err(ApiError::unauthorized()),
         }

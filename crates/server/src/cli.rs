@@ -205,7 +205,7 @@ async fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             };
             let hash = crate::auth::hash_password(password.expose().to_owned())
                 .await
-                .map_err(|e| e.message)?;
+                .map_err(|e| e.0.message)?;
             let agent = store
                 .create_agent(NewAgentRecord {
                     workspace_id,

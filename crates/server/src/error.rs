@@ -3,114 +3,59 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use livedesk_core::store::StoreError;
-use livedesk_core::values::Invalid;
-use livedesk_protocol::{ErrorBody, ErrorCode};
+pub use livedesk_app::Error as AppError;
+use livedesk_protocol::ErrorCode;
 
+/// A command's error ([`livedesk_app::Error`]) on its way to an HTTP client: the code decides
+/// the status, `Retry-After` goes with a rate limit.
 #[derive(Debug)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-    pub retry_after_ms: Option<u64>,
-    /// Logged, never sent.
-    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
+pub struct ApiError(pub AppError);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+impl std::ops::Deref for ApiError {
+    type Target = AppError;
+
+    fn deref(&self) -> &AppError {
+        &self.0
+    }
+}
+
+/// Whatever a command's error is made from (a store error, an invalid value) is an HTTP one.
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            retry_after_ms: None,
-            source: None,
-        }
+        Self(AppError::new(code, message))
     }
 
     pub fn not_found() -> Self {
-        Self::new(ErrorCode::NotFound, "not found")
+        Self(AppError::not_found())
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(ErrorCode::Unauthorized, "sign in or send a valid token")
+        Self(AppError::unauthorized())
     }
 
     pub fn forbidden(what: &str) -> Self {
-        Self::new(
-            ErrorCode::Forbidden,
-            format!("your role does not allow {what}"),
-        )
+        Self(AppError::forbidden(what))
     }
 
     pub fn rate_limited(retry_after_ms: u64) -> Self {
-        Self {
-            retry_after_ms: Some(retry_after_ms),
-            ..Self::new(ErrorCode::RateLimited, "too many requests; slow down")
-        }
+        Self(AppError::rate_limited(retry_after_ms))
+    }
+
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(AppError::internal(source))
     }
 
     /// The same error, told in other words.
     pub fn with_message(self, message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            ..self
-        }
-    }
-
-    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self {
-            source: Some(source.into()),
-            ..Self::new(ErrorCode::Internal, "internal error")
-        }
-    }
-
-    /// Logs server-side failures with their cause chain; client errors are not logged.
-    pub fn log(&self) {
-        if matches!(self.code, ErrorCode::Internal | ErrorCode::Unavailable) {
-            let mut chain = String::new();
-            let mut cur: Option<&(dyn std::error::Error + 'static)> = self
-                .source
-                .as_deref()
-                .map(|e| e as &(dyn std::error::Error + 'static));
-            while let Some(e) = cur {
-                chain.push_str(": ");
-                chain.push_str(&e.to_string());
-                cur = e.source();
-            }
-            tracing::error!(code = %self.code, "{}{chain}", self.message);
-        }
-    }
-
-    pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code,
-            message: self.message.clone(),
-            retry_after_ms: self.retry_after_ms,
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::not_found(),
-            StoreError::Conflict(what) => Self::new(ErrorCode::Conflict, what),
-            StoreError::Unavailable(_) => Self {
-                source: Some(Box::new(e)),
-                ..Self::new(
-                    ErrorCode::Unavailable,
-                    "database unavailable; retry shortly",
-                )
-            },
-            StoreError::Internal(_) => Self::internal(e),
-        }
-    }
-}
-
-impl From<Invalid> for ApiError {
-    fn from(e: Invalid) -> Self {
-        Self::new(e.code, e.message)
+        Self(self.0.with_message(message))
     }
 }
 

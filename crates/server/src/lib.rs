@@ -15,7 +15,6 @@
 //! - [`cli`]: the `livedesk` command line.
 
 pub mod auth;
-mod chat;
 pub mod cli;
 mod clock;
 pub mod config;
@@ -27,10 +26,10 @@ mod limits;
 pub mod metrics;
 mod net;
 mod presence;
+mod publish;
 mod routing;
 mod state;
 mod tls;
-mod triage;
 mod ws;
 
 use std::future::Future;
@@ -120,7 +119,15 @@ impl App {
             Arc::new(LocalFanout(Arc::clone(&hub)));
         store.on_commit(Arc::new(events::MessagePublisher(Arc::clone(&fanout))));
         let limits = &config.limits;
+        let app = livedesk_app::App {
+            store: Arc::clone(&store),
+            clock: Arc::new(clock.clone()),
+            limits: livedesk_app::Limits {
+                max_message_chars: config.limits.max_message_chars,
+            },
+        };
         let state = Arc::new(AppState {
+            app,
             login_limiter: KeyedLimiter::new(limits.login, clock.clone()),
             widget_limiter: KeyedLimiter::new(limits.widget_sessions, clock.clone()),
             account_limiter: KeyedLimiter::new(limits.login_account, clock.clone()),
@@ -193,8 +200,8 @@ impl App {
         });
         // The workers' tickers and the start-up offline checks are on the clock before the
         // server answers anything, so that a test's clock, moved whenever, finds them waiting.
-        let snoozes = state.clock.ticker(triage::SNOOZE_CHECK_EVERY);
-        tokio::spawn(triage::wake_snoozed(Arc::clone(&state), snoozes));
+        let snoozes = state.clock.ticker(routing::SNOOZE_CHECK_EVERY);
+        tokio::spawn(routing::wake_snoozed_loop(Arc::clone(&state), snoozes));
         let reoffers = state.clock.ticker(Duration::from_secs(
             state.config.routing.reoffer_check_secs.max(1),
         ));

@@ -83,6 +83,14 @@ pub fn metrics() -> &'static Metrics {
     })
 }
 
+/// A message stored (not a duplicate), by where it came in (`rest`, `ws`).
+pub fn count_message(source: &'static str) {
+    metrics()
+        .messages
+        .get_or_create(&SourceLabel { source })
+        .inc();
+}
+
 pub fn count_error(code: livedesk_protocol::ErrorCode) {
     metrics()
         .errors

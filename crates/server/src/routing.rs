@@ -11,33 +11,17 @@ use std::time::Duration;
 use livedesk_core::routing::{self, due_for_reoffer, RouteOutcome};
 use livedesk_protocol::frames::VisitorFrame;
 use livedesk_protocol::model::{
-    AgentRef, AgentStatus, Conversation, Notification, NotificationKind, RequeueReason,
-    RoutingPolicy, TimelineEvent,
+    AgentRef, AgentStatus, Conversation, Notification, NotificationKind, RoutingPolicy,
+    TimelineEvent,
 };
 use uuid::Uuid;
 
 use crate::clock::Ticker;
 use crate::error::ApiResult;
 use crate::events;
+use crate::publish;
 use crate::state::SharedState;
-use crate::triage;
-
-/// Routes one open, unassigned conversation and tells everyone what happened.
-pub async fn route(state: &SharedState, conversation: &Conversation) -> ApiResult<()> {
-    let outcome = state
-        .store
-        .route(
-            conversation.workspace_id,
-            conversation.id,
-            None,
-            state.clock.now_ms(),
-        )
-        .await?;
-    if let RouteOutcome::Queued(c) = &outcome {
-        events::conversation_updated(state, c);
-    }
-    announce(state, &outcome).await
-}
+use livedesk_app::triage;
 
 /// Tells the console and the visitor what routing did (after `conversation.created` or
 /// `conversation.updated` showed the conversation as it is now).
@@ -198,18 +182,9 @@ pub async fn agent_offline(
     workspace_id: Uuid,
     agent_id: Uuid,
 ) -> ApiResult<()> {
-    let returned = state
-        .store
-        .return_unanswered(workspace_id, agent_id)
-        .await?;
-    for c in &returned {
-        let line = TimelineEvent::Requeued {
-            reason: RequeueReason::AgentOffline,
-        };
-        triage::timeline(state, c, line).await?;
-        events::conversation_updated(state, c);
-    }
-    drain(state, workspace_id).await
+    let done = triage::agent_offline(&state.app, workspace_id, agent_id).await?;
+    publish::settle(state, done).await;
+    Ok(())
 }
 
 /// Sets an agent offline when they had no console connected at any time during the grace
@@ -331,4 +306,23 @@ async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+/// How often snoozes are checked for an end.
+pub const SNOOZE_CHECK_EVERY: Duration = Duration::from_secs(5);
+
+/// Reopens snoozed conversations whose time has come, at every `tick` until shutdown.
+pub async fn wake_snoozed_loop(state: SharedState, mut tick: Ticker) {
+    loop {
+        let _pass = tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            pass = tick.tick() => pass,
+        };
+        match triage::wake_snoozed(&state.app).await {
+            Ok(done) => {
+                publish::settle(&state, done).await;
+            }
+            Err(e) => tracing::warn!("could not wake snoozed conversations: {e}"),
+        }
+    }
 }

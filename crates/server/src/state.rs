@@ -22,6 +22,8 @@ pub struct AppState {
     /// What every time-dependent feature reads the time from and waits on: the system's,
     /// or a test's that moves only when told (see [`crate::clock`]).
     pub clock: Clock,
+    /// The commands every adapter runs (see [`livedesk_app`]); it holds the same store.
+    pub app: livedesk_app::App,
     pub store: Arc<dyn Store>,
     pub hub: Arc<Hub>,
     /// Who is connected to this node now (agents' consoles, visitors' widgets).

@@ -445,20 +445,7 @@ macro_rules! impl_directory {
             }
 
             async fn wake_snoozed(&self, now: i64) -> StoreResult<Vec<Conversation>> {
-                let sql = format!(
-                    "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = $1 \
-                     WHERE status = 'snoozed' AND snoozed_until IS NOT NULL AND snoozed_until <= $1 RETURNING id, workspace_id"
-                );
-                let rows = sqlx::query(&sql).bind(now).fetch_all(self.writer()).await.map_err(classify)?;
-                let mut woken = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let id: Uuid = row.try_get(0).map_err(classify)?;
-                    let ws: Uuid = row.try_get(1).map_err(classify)?;
-                    if let Some(c) = self.conversation(ws, id).await? {
-                        woken.push(c);
-                    }
-                }
-                Ok(woken)
+                self.wake_due(now).await
             }
 
             async fn contacts_by_ids(&self, workspace_id: Uuid, ids: &[Uuid]) -> StoreResult<Vec<Contact>> {

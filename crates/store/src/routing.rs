@@ -443,26 +443,102 @@ macro_rules! impl_routing {
                 row.try_get::<Option<i64>, _>(0).map_err(classify)
             }
 
+            /// An agent's open conversations that no agent has answered go back to the queue,
+            /// each in a transaction of its own (in its turn) with its `requeued` line.
             async fn unassign_unanswered(&self, workspace_id: Uuid, agent_id: Uuid) -> StoreResult<Vec<Conversation>> {
-                let rows = sqlx::query(
-                    "UPDATE conversations SET assignee_id = NULL, queued_at = COALESCE(queued_at, created_at) \
-                     WHERE workspace_id = $1 AND assignee_id = $2 AND status = 'open' AND NOT EXISTS \
-                     (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text') \
-                     RETURNING id",
+                let ids: Vec<Uuid> = sqlx::query_scalar(
+                    "SELECT id FROM conversations WHERE workspace_id = $1 AND assignee_id = $2 AND status = 'open' \
+                     ORDER BY id",
                 )
                 .bind(workspace_id)
                 .bind(agent_id)
-                .fetch_all(self.writer())
+                .fetch_all(self.reader())
                 .await
                 .map_err(classify)?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in &rows {
-                    let id: Uuid = row.try_get(0).map_err(classify)?;
-                    if let Some(c) = self.conversation(workspace_id, id).await? {
-                        out.push(c);
-                    }
+                let now = self.now();
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let pool = self.writer().clone();
+                    let returned = self
+                        .committed()
+                        .in_turn(id, async move {
+                            let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                            let mut lines = Vec::new();
+                            let done = sqlx::query(
+                                "UPDATE conversations SET assignee_id = NULL, queued_at = COALESCE(queued_at, created_at) \
+                                 WHERE id = $1 AND workspace_id = $2 AND assignee_id = $3 AND status = 'open' AND NOT EXISTS \
+                                 (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text')",
+                            )
+                            .bind(id)
+                            .bind(workspace_id)
+                            .bind(agent_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                            if done.rows_affected() == 0 {
+                                return Ok((None, lines));
+                            }
+                            let line = livedesk_protocol::model::TimelineEvent::Requeued {
+                                reason: livedesk_protocol::model::RequeueReason::AgentOffline,
+                            };
+                            Self::line_in(&mut tx, workspace_id, id, line, now, &mut lines).await?;
+                            let c = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await?;
+                            tx.commit().await.map_err(classify)?;
+                            Ok((c, lines))
+                        })
+                        .await?;
+                    out.extend(returned);
                 }
                 Ok(out)
+            }
+
+            /// Snoozed conversations whose time has come are open again, each in a transaction
+            /// of its own (in its turn) with its `status_changed` line.
+            async fn wake_due(&self, now: i64) -> StoreResult<Vec<Conversation>> {
+                let due: Vec<(Uuid, Uuid)> = sqlx::query_as(
+                    "SELECT id, workspace_id FROM conversations \
+                     WHERE status = 'snoozed' AND snoozed_until IS NOT NULL AND snoozed_until <= $1 \
+                     ORDER BY snoozed_until, id LIMIT 500",
+                )
+                .bind(now)
+                .fetch_all(self.reader())
+                .await
+                .map_err(classify)?;
+                let mut woken = Vec::with_capacity(due.len());
+                for (id, workspace_id) in due {
+                    let pool = self.writer().clone();
+                    let c = self
+                        .committed()
+                        .in_turn(id, async move {
+                            let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                            let mut lines = Vec::new();
+                            let done = sqlx::query(
+                                "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = $3 \
+                                 WHERE id = $1 AND workspace_id = $2 AND status = 'snoozed' \
+                                 AND snoozed_until IS NOT NULL AND snoozed_until <= $3",
+                            )
+                            .bind(id)
+                            .bind(workspace_id)
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(classify)?;
+                            if done.rows_affected() == 0 {
+                                return Ok((None, lines));
+                            }
+                            let line = livedesk_protocol::model::TimelineEvent::StatusChanged {
+                                by: None,
+                                status: ConversationStatus::Open,
+                            };
+                            Self::line_in(&mut tx, workspace_id, id, line, now, &mut lines).await?;
+                            let c = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await?;
+                            tx.commit().await.map_err(classify)?;
+                            Ok((c, lines))
+                        })
+                        .await?;
+                    woken.extend(c);
+                }
+                Ok(woken)
             }
 
             async fn assignments_without_answer(&self, limit: u32) -> StoreResult<Vec<(Conversation, RoutingSettings)>> {

@@ -17,7 +17,7 @@ use livedesk_protocol::rest::{
 use livedesk_protocol::ErrorCode;
 
 use super::extract::Json;
-use crate::auth::{self, Caller, ClientIp, SESSION_COOKIE};
+use crate::auth::{self, Authed, ClientIp, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
@@ -114,7 +114,7 @@ pub async fn logout(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<Response> {
     let (_, token_hash) = caller.require_agent()?;
     state.store.delete_session(token_hash).await?;
@@ -131,7 +131,7 @@ pub async fn logout_all(
     State(state): State<SharedState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<Response> {
     let (agent, _) = caller.require_agent()?;
     let ended = state.store.delete_agent_sessions(agent.id).await?;
@@ -150,7 +150,7 @@ pub async fn change_password(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<ChangePasswordRequest>,
 ) -> ApiResult<Response> {
     let (agent, _) = caller.require_agent()?;
@@ -181,7 +181,7 @@ pub async fn change_password(
     .await
 }
 
-pub async fn me(caller: Caller) -> axum::Json<Principal> {
+pub async fn me(Authed(caller): Authed) -> axum::Json<Principal> {
     axum::Json(caller.principal())
 }
 
@@ -264,7 +264,7 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 pub async fn create_agent(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<NewAgent>,
 ) -> ApiResult<(StatusCode, axum::Json<Agent>)> {
     let admin = caller.require_admin("creating agents")?;
@@ -307,7 +307,7 @@ pub async fn create_agent(
 
 pub async fn create_inbox(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<NewInbox>,
 ) -> ApiResult<(StatusCode, axum::Json<Inbox>)> {
     let admin = caller.require_admin("creating inboxes")?;
@@ -327,10 +327,10 @@ pub async fn create_inbox(
 /// The inboxes the agent works (every inbox for admins and supervisors), with their members.
 pub async fn list_inboxes(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<Vec<Inbox>>> {
     let (agent, _) = caller.require_agent()?;
-    let scope = crate::chat::inbox_scope(&state, agent).await?;
+    let scope = livedesk_app::chat::inbox_scope(&state.app, agent).await?;
     let mut inboxes = state.store.list_inboxes(agent.workspace_id).await?;
     inboxes.retain(|i| scope.as_ref().is_none_or(|s| s.contains(&i.id)));
     for inbox in &mut inboxes {
@@ -342,7 +342,7 @@ pub async fn list_inboxes(
 /// `PATCH /api/v1/inboxes/{id}`: name, allowed origins, widget settings, identity secret.
 pub async fn update_inbox(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     super::extract::Path(id): super::extract::Path<uuid::Uuid>,
     Json(req): Json<UpdateInbox>,
 ) -> ApiResult<axum::Json<Inbox>> {

@@ -12,10 +12,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extract::{Path, Query};
-use crate::auth::Caller;
-use crate::chat;
+use crate::auth::{Authed, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
+use livedesk_app::chat;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -41,7 +41,7 @@ fn content_matches(content_type: &str, data: &[u8]) -> bool {
 /// `POST /api/v1/conversations/{id}/attachments?name=…`, the raw file as the body.
 pub async fn upload(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
@@ -51,7 +51,7 @@ pub async fn upload(
         .message_limiter
         .check(&caller.actor_id())
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
     let limits = &state.config.limits;
     let data = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -115,7 +115,7 @@ pub async fn upload(
     } else {
         name
     };
-    let author = chat::author_of(&caller);
+    let author = caller.author();
     let record = state
         .store
         .create_attachment(NewAttachment {
@@ -134,7 +134,7 @@ pub async fn upload(
 /// `GET /api/v1/attachments/{id}`: for the conversation's visitor and its workspace's agents.
 pub async fn download(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
     let record = state
@@ -142,7 +142,7 @@ pub async fn download(
         .attachment(caller.workspace_id(), id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    chat::conversation_for(&state, &caller, record.conversation_id).await?;
+    chat::conversation_for(&state.app, &caller, record.conversation_id).await?;
     // A visitor gets their own uploads and what was sent to them, not files in private notes.
     if let Caller::Visitor(v) = &caller {
         let own = record.uploader_kind == AuthorKind::Contact && record.uploader_id == v.contact_id;

@@ -4,43 +4,27 @@
 use axum::extract::State;
 use livedesk_core::store::{ContactChanges, ConversationFilter};
 use livedesk_core::values::{DisplayName, Email};
-use livedesk_protocol::model::{Agent, Contact};
+use livedesk_protocol::model::Contact;
 use livedesk_protocol::rest::{ContactDetail, LiveVisitorList, UpdateContact};
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
-use crate::auth::Caller;
-use crate::chat;
+use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::presence;
 use crate::state::SharedState;
-
-/// The contact, if the agent works its inbox; unknown and foreign ids are both `not_found`.
-pub(super) async fn contact_for(
-    state: &SharedState,
-    agent: &Agent,
-    id: Uuid,
-) -> ApiResult<Contact> {
-    let contact = state
-        .store
-        .contact(agent.workspace_id, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    match chat::inbox_scope(state, agent).await? {
-        Some(inboxes) if !inboxes.contains(&contact.inbox_id) => Err(ApiError::not_found()),
-        _ => Ok(contact),
-    }
-}
+use livedesk_app::chat;
+use livedesk_app::conversations::contact_for;
 
 pub async fn show(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<ContactDetail>> {
     let (agent, _) = caller.require_agent()?;
-    let contact = contact_for(&state, agent, id).await?;
+    let contact = contact_for(&state.app, agent, id).await?;
     let pages = state.store.page_views(id, 100).await?;
     let conversations = state
         .store
@@ -67,12 +51,12 @@ pub async fn show(
 /// A verified contact's name and e-mail come from the customer's backend only.
 pub async fn update(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateContact>,
 ) -> ApiResult<axum::Json<Contact>> {
     let (agent, _) = caller.require_agent()?;
-    let contact = contact_for(&state, agent, id).await?;
+    let contact = contact_for(&state.app, agent, id).await?;
     if contact.verified && (req.name.is_some() || req.email.is_some()) {
         return Err(ApiError::new(
             ErrorCode::Forbidden,
@@ -118,10 +102,10 @@ pub async fn update(
 /// Visitors with the widget open now, in the inboxes the agent works.
 pub async fn live(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<LiveVisitorList>> {
     let (agent, _) = caller.require_agent()?;
-    let scope = chat::inbox_scope(&state, agent).await?;
+    let scope = chat::inbox_scope(&state.app, agent).await?;
     let mut visitors = Vec::new();
     for (contact_id, live) in state
         .presence

@@ -3,12 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use livedesk_core::directory::{
-    AssigneeFilter, ConversationQuery, ConversationSort, NewConversationRecord,
-};
+use livedesk_core::directory::{AssigneeFilter, ConversationQuery, ConversationSort};
 use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::{
-    Conversation, ConversationStatus, Role, VisitorConversation, VisitorMessage,
+    Conversation, ConversationStatus, VisitorConversation, VisitorMessage,
 };
 use livedesk_protocol::rest::{
     ConversationPage, MessagePage, NewConversation, NewMessage, Transfer, UpdateConversation,
@@ -19,84 +17,24 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::extract::{Json, Path, Query};
-use crate::auth::Caller;
-use crate::chat;
+use crate::auth::{Authed, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::events;
+use crate::metrics::count_message;
+use crate::publish;
 use crate::state::SharedState;
-use crate::triage;
+use livedesk_app::{chat, conversations, triage};
 
 pub async fn create(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<NewConversation>,
 ) -> ApiResult<Response> {
     state
         .conversation_limiter
         .check(&caller.actor_id())
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
-    let (inbox_id, contact_id) = match &caller {
-        Caller::Visitor(v) => {
-            if req.inbox_id.is_some_and(|i| i != v.inbox_id)
-                || req.contact_id.is_some_and(|c| c != v.contact_id)
-            {
-                return Err(ApiError::not_found());
-            }
-            (v.inbox_id, v.contact_id)
-        }
-        Caller::Agent { .. } => match (req.inbox_id, req.contact_id) {
-            (Some(i), Some(c)) => (i, c),
-            _ => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidRequest,
-                    "agents must name inbox_id and contact_id",
-                ))
-            }
-        },
-    };
-    if let Caller::Agent { agent, .. } = &caller {
-        if let Some(inboxes) = chat::inbox_scope(&state, agent).await? {
-            if !inboxes.contains(&inbox_id) {
-                return Err(ApiError::not_found());
-            }
-        }
-        // Only with a contact the agent may see, or its details would come back with the list.
-        super::contacts::contact_for(&state, agent, contact_id).await?;
-        if req.assignee_id.is_some_and(|a| a != agent.id) && agent.role == Role::Agent {
-            return Err(ApiError::forbidden(
-                "assigning a new conversation to someone else",
-            ));
-        }
-    } else if req.assignee_id.is_some() {
-        return Err(ApiError::forbidden("assigning conversations"));
-    }
-    // A visitor's conversation goes to the team its contact's details call for.
-    let team_id = match &caller {
-        Caller::Visitor(v) => match (
-            state.store.inbox(inbox_id).await?,
-            state.store.contact(v.workspace_id, v.contact_id).await?,
-        ) {
-            (Some(inbox), Some(contact)) => inbox.routing.team_for(&contact),
-            _ => None,
-        },
-        Caller::Agent { .. } => None,
-    };
-    // One transaction: stored, and assigned or routed (so `conversation.created` shows it
-    // assigned or queued, and a crash cannot leave it open and in nobody's queue).
-    let (conversation, outcome) = state
-        .store
-        .open_conversation(NewConversationRecord {
-            workspace_id: caller.workspace_id(),
-            inbox_id,
-            contact_id,
-            assignee_id: req.assignee_id,
-            team_id,
-        })
-        .await?;
-    events::conversation_created(&state, &conversation);
-    if let Some(outcome) = &outcome {
-        crate::routing::announce(&state, outcome).await?;
-    }
+    let done = conversations::open(&state.app, &caller, req).await?;
+    let conversation = publish::settle(&state, done).await;
     Ok(match caller {
         Caller::Visitor(_) => (
             StatusCode::CREATED,
@@ -124,7 +62,7 @@ pub struct ListQuery {
 
 pub async fn list(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Response> {
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
@@ -161,7 +99,7 @@ pub async fn list(
         Some("queue") => ConversationSort::Queue,
         Some(_) => return Err(bad("sort: use activity, waiting or queue")),
     };
-    let inbox_ids = match (chat::inbox_scope(&state, agent).await?, q.inbox_id) {
+    let inbox_ids = match (chat::inbox_scope(&state.app, agent).await?, q.inbox_id) {
         (Some(mine), Some(one)) => Some(mine.into_iter().filter(|i| *i == one).collect()),
         (Some(mine), None) => Some(mine),
         (None, one) => one.map(|i| vec![i]),
@@ -199,10 +137,10 @@ pub async fn list(
 
 pub async fn show(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<Response> {
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
     Ok(match caller {
         Caller::Visitor(_) => axum::Json(VisitorConversation::from(&conversation)).into_response(),
         Caller::Agent { .. } => axum::Json(conversation).into_response(),
@@ -212,7 +150,7 @@ pub async fn show(
 /// Sends a message: 201 when stored now, 200 with the original ack when it was stored before.
 pub async fn send(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<NewMessage>,
 ) -> ApiResult<Response> {
@@ -220,7 +158,7 @@ pub async fn send(
         .message_limiter
         .check(&caller.actor_id())
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
     let outgoing = chat::Outgoing {
         client_msg_id: req.client_msg_id,
         body: req.body,
@@ -228,7 +166,11 @@ pub async fn send(
         attachment_id: req.attachment_id,
         mentions: req.mentions,
     };
-    let ack = chat::send_message(&state, &caller, &conversation, outgoing, "rest").await?;
+    let done = chat::send_message(&state.app, &caller, &conversation, outgoing).await?;
+    let ack = publish::settle(&state, done).await;
+    if !ack.duplicate {
+        count_message("rest");
+    }
     let status = if ack.duplicate {
         StatusCode::OK
     } else {
@@ -247,13 +189,13 @@ pub struct MessagesQuery {
 
 pub async fn messages(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Query(q): Query<MessagesQuery>,
 ) -> ApiResult<Response> {
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
     let (page, has_more) = chat::messages(
-        &state,
+        &state.app,
         &caller,
         &conversation,
         q.after_seq,
@@ -288,27 +230,25 @@ pub async fn messages(
 /// `conversation.updated`, agents also the timeline event.
 pub async fn update(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateConversation>,
 ) -> ApiResult<axum::Json<Conversation>> {
     let (agent, _) = caller.require_agent()?;
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
-    Ok(axum::Json(
-        triage::update(&state, agent, &conversation, req).await?,
-    ))
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
+    let done = triage::update(&state.app, agent, &conversation, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }
 
 /// Hands the conversation to an agent or a team.
 pub async fn transfer(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<Transfer>,
 ) -> ApiResult<axum::Json<Conversation>> {
     let (agent, _) = caller.require_agent()?;
-    let conversation = chat::conversation_for(&state, &caller, id).await?;
-    Ok(axum::Json(
-        triage::transfer(&state, agent, &conversation, req).await?,
-    ))
+    let conversation = chat::conversation_for(&state.app, &caller, id).await?;
+    let done = triage::transfer(&state.app, agent, &conversation, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }

@@ -3,10 +3,11 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use livedesk_app::triage;
 use livedesk_core::directory::AgentChanges;
 use livedesk_core::values::DisplayName;
 use livedesk_protocol::model::{
-    Agent, AgentEntry, AgentStatus, CannedResponse, Label, RequeueReason, Role, Team, TimelineEvent,
+    Agent, AgentEntry, AgentStatus, CannedResponse, Label, RequeueReason, Role, Team,
 };
 use livedesk_protocol::rest::{
     AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, SessionsEnded,
@@ -16,10 +17,11 @@ use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
-use crate::auth::Caller;
+use crate::auth::{Authed, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::presence;
+use crate::publish;
 use crate::state::SharedState;
 
 /// Capacity is 1–100 open conversations at once.
@@ -48,7 +50,7 @@ async fn announce(
 
 pub async fn list_agents(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<AgentList>> {
     let (agent, _) = caller.require_agent()?;
     let agents = state
@@ -63,7 +65,7 @@ pub async fn list_agents(
 
 pub async fn update_agent(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateAgent>,
 ) -> ApiResult<axum::Json<AgentEntry>> {
@@ -119,13 +121,14 @@ async fn set_active(
         .await?
         .ok_or_else(ApiError::not_found)?;
     events::access_changed(state, id);
-    for c in &returned {
-        let line = TimelineEvent::Requeued {
-            reason: RequeueReason::AgentDeactivated,
-        };
-        crate::triage::timeline(state, c, line).await?;
-        events::conversation_updated(state, c);
-    }
+    let events = triage::requeued(
+        &state.app,
+        workspace_id,
+        &returned,
+        RequeueReason::AgentDeactivated,
+    )
+    .await?;
+    publish::publish(state, events).await;
     tracing::info!(agent = %id, active, "agent activation changed");
     Ok(())
 }
@@ -134,7 +137,7 @@ async fn set_active(
 /// sockets close at once.
 pub async fn end_sessions(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<SessionsEnded>> {
     let admin = caller.require_admin("ending agents' sessions")?;
@@ -152,7 +155,7 @@ pub async fn end_sessions(
 /// `PATCH /me`: an agent sets their own status (online, away, offline) or name.
 pub async fn update_me(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<UpdateMe>,
 ) -> ApiResult<axum::Json<Agent>> {
     let (agent, _) = caller.require_agent()?;
@@ -184,7 +187,7 @@ pub async fn update_me(
 
 pub async fn list_teams(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<TeamList>> {
     let (agent, _) = caller.require_agent()?;
     Ok(axum::Json(TeamList {
@@ -194,7 +197,7 @@ pub async fn list_teams(
 
 pub async fn create_team(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<TeamChanges>,
 ) -> ApiResult<(StatusCode, axum::Json<Team>)> {
     let admin = caller.require_admin("creating teams")?;
@@ -209,7 +212,7 @@ pub async fn create_team(
 
 pub async fn update_team(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<TeamChanges>,
 ) -> ApiResult<axum::Json<Team>> {
@@ -230,7 +233,7 @@ pub async fn update_team(
 
 pub async fn delete_team(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let admin = caller.require_admin("deleting teams")?;
@@ -267,7 +270,7 @@ fn canned(req: CannedResponseBody, max_chars: usize) -> ApiResult<(String, Strin
 
 pub async fn list_canned(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<CannedResponseList>> {
     let (agent, _) = caller.require_agent()?;
     Ok(axum::Json(CannedResponseList {
@@ -280,7 +283,7 @@ pub async fn list_canned(
 
 pub async fn create_canned(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<CannedResponseBody>,
 ) -> ApiResult<(StatusCode, axum::Json<CannedResponse>)> {
     let ws = manager(&caller, "managing saved replies")?;
@@ -294,7 +297,7 @@ pub async fn create_canned(
 
 pub async fn update_canned(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<CannedResponseBody>,
 ) -> ApiResult<axum::Json<CannedResponse>> {
@@ -310,7 +313,7 @@ pub async fn update_canned(
 
 pub async fn delete_canned(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let ws = manager(&caller, "managing saved replies")?;
@@ -320,7 +323,7 @@ pub async fn delete_canned(
 
 pub async fn list_labels(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
 ) -> ApiResult<axum::Json<LabelList>> {
     let (agent, _) = caller.require_agent()?;
     Ok(axum::Json(LabelList {
@@ -330,7 +333,7 @@ pub async fn list_labels(
 
 pub async fn create_label(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<NewLabel>,
 ) -> ApiResult<(StatusCode, axum::Json<Label>)> {
     let admin = caller.require_admin("managing labels")?;
@@ -362,7 +365,7 @@ pub async fn create_label(
 
 pub async fn delete_label(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
     let admin = caller.require_admin("managing labels")?;

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
-use crate::auth::{self, Caller, ClientIp};
+use crate::auth::{self, Authed, Caller, ClientIp};
 use crate::error::{ApiError, ApiResult};
 use crate::state::SharedState;
 
@@ -200,7 +200,7 @@ pub(super) fn merge_attributes(
 /// Once a contact is verified, its name and e-mail come only from the customer's backend.
 pub async fn update_contact(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     Json(req): Json<UpdateContact>,
 ) -> ApiResult<axum::Json<VisitorContact>> {
     let Caller::Visitor(v) = &caller else {
@@ -259,7 +259,7 @@ struct IdentityClaims {
 /// contact, the visitor is switched to it (a new token for it), so their history follows.
 pub async fn identify(
     State(state): State<SharedState>,
-    caller: Caller,
+    Authed(caller): Authed,
     headers: HeaderMap,
     Json(req): Json<IdentifyRequest>,
 ) -> ApiResult<axum::Json<IdentifyResponse>> {

@@ -261,6 +261,19 @@ async fn triage_changes_and_console_queries(store: Arc<dyn Store>) {
         (woken[0].status, woken[0].snoozed_until),
         (ConversationStatus::Open, None)
     );
+    // Its line was written with it: the newest message, at the seq the conversation shows.
+    let last = store
+        .messages_before(answered.id, i64::MAX, 1, Audience::Agent)
+        .await
+        .unwrap();
+    assert_eq!(last[0].seq, woken[0].last_seq);
+    assert_eq!(
+        last[0].event,
+        Some(TimelineEvent::StatusChanged {
+            by: None,
+            status: ConversationStatus::Open
+        })
+    );
     let contacts = store
         .contacts_by_ids(w.ws.id, &[w.contact.id, w.contact.id])
         .await

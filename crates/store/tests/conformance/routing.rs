@@ -276,6 +276,18 @@ async fn eligibility_teams_priority_and_returning_unanswered_chats(store: Arc<dy
     assert_eq!(ids(&returned), vec![first.id]);
     assert_eq!(returned[0].assignee_id, None);
     assert!(returned[0].queued_at.is_some());
+    // Its line was written with it: the newest message, at the seq the conversation shows.
+    let last = store
+        .messages_before(first.id, i64::MAX, 1, Audience::Agent)
+        .await
+        .unwrap();
+    assert_eq!(last[0].seq, returned[0].last_seq);
+    assert_eq!(
+        last[0].event,
+        Some(TimelineEvent::Requeued {
+            reason: RequeueReason::AgentOffline
+        })
+    );
     append(
         &*store,
         record(&urgent, by_agent(&helper), MessageKind::Text, "t1", "hello"),

@@ -9,11 +9,14 @@ use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::{encode, Reader};
+use livedesk_app::chat;
+
 use crate::auth::Caller;
-use crate::chat;
 use crate::config::Rate;
 use crate::error::ApiError;
 use crate::events;
+use crate::metrics::count_message;
+use crate::publish;
 use crate::ws::writer::Out;
 
 /// Typing and receipt frames handled per socket: 20 per second.
@@ -56,8 +59,12 @@ impl Reader {
                     attachment_id,
                     mentions,
                 };
-                let ack =
-                    chat::send_message(&self.state, caller, &conversation, outgoing, "ws").await?;
+                let done =
+                    chat::send_message(&self.state.app, caller, &conversation, outgoing).await?;
+                let ack = publish::settle(&self.state, done).await;
+                if !ack.duplicate {
+                    count_message("ws");
+                }
                 self.send(Out::Frame(encode(&VisitorFrame::Ack { id, ack })))
                     .await;
                 Ok(())
@@ -73,7 +80,10 @@ impl Reader {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                chat::receipt(&self.state, caller, &conversation, seq, status).await
+                let done =
+                    chat::receipt(&self.state.app, caller, &conversation, seq, status).await?;
+                publish::settle(&self.state, done).await;
+                Ok(())
             }
             ClientFrame::PageView {
                 url,
@@ -84,7 +94,15 @@ impl Reader {
             } => {
                 self.take_token()?;
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                chat::page_view(&self.state, caller, url, title, referrer, timezone).await
+                let visit = chat::PageVisit {
+                    url,
+                    title,
+                    referrer,
+                    timezone,
+                };
+                let done = chat::page_view(&self.state.app, caller, visit).await?;
+                publish::settle(&self.state, done).await;
+                Ok(())
             }
             ClientFrame::Typing {
                 conversation_id,
@@ -104,13 +122,7 @@ impl Reader {
                     }
                     _ => None,
                 };
-                events::typing(
-                    &self.state,
-                    &conversation,
-                    &chat::author_of(caller),
-                    on,
-                    draft,
-                );
+                events::typing(&self.state, &conversation, &caller.author(), on, draft);
                 Ok(())
             }
             ClientFrame::Resume {
@@ -153,7 +165,7 @@ impl Reader {
             return Ok(c.clone());
         }
         let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-        let conversation = chat::conversation_for(&self.state, caller, id).await?;
+        let conversation = chat::conversation_for(&self.state.app, caller, id).await?;
         if self.conversations.len() >= 1000 {
             self.conversations.clear();
         }

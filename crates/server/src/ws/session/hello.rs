@@ -18,11 +18,11 @@ use tokio_util::sync::CancellationToken;
 use super::reader::{parse, read_error};
 use super::{encode, error_frame, Flow, Handshake, Incoming, Reader};
 use crate::auth::Caller;
-use crate::chat;
 use crate::error::ApiError;
 use crate::hub::Shared;
 use crate::metrics::{metrics, KindLabel};
 use crate::ws::writer::Out;
+use livedesk_app::chat;
 
 /// How the hello went.
 pub(super) enum Hello {
@@ -245,7 +245,7 @@ impl Reader {
             .await?
             .map_or(conversation.last_seq, |c| c.last_seq);
         let (messages, more) = chat::messages(
-            &self.state,
+            &self.state.app,
             caller,
             &conversation,
             Some(cursor.last_seq.max(0)),
@@ -258,8 +258,15 @@ impl Reader {
         let mut more = more;
         while more && (all.len() as u32) < limit {
             let after = all.last().map(|m| m.seq).unwrap_or(cursor.last_seq);
-            let (next, m) =
-                chat::messages(&self.state, caller, &conversation, Some(after), None, 500).await?;
+            let (next, m) = chat::messages(
+                &self.state.app,
+                caller,
+                &conversation,
+                Some(after),
+                None,
+                500,
+            )
+            .await?;
             more = m;
             all.extend(next);
         }

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::{Flow, Reader};
 use crate::auth::{self, Caller};
-use crate::chat;
 use crate::error::ApiError;
 use crate::hub::Scope;
+use livedesk_app::chat;
 
 impl Reader {
     /// Checks the token the hello carried (or else the handshake's credential); a widget
@@ -36,7 +36,7 @@ impl Reader {
         let Caller::Agent { agent, .. } = caller else {
             return Ok(());
         };
-        let scope: Scope = chat::inbox_scope(&self.state, agent)
+        let scope: Scope = chat::inbox_scope(&self.state.app, agent)
             .await?
             .map(|ids| Arc::new(ids.into_iter().collect()));
         if self.access.set(scope) {

@@ -1,38 +1,26 @@
 //! Working a conversation: assigning, taking over, transferring, changing status, team,
-//! priority and labels. Every change is checked against the agent's role, then applied by
-//! the store in one transaction with its timeline lines (system notes holding the event as
-//! data: agents see them in the conversation's history, visitors never do) and, when it
-//! leaves the conversation open without an agent, its routing; then announced to every
-//! console.
+//! priority and labels. Every change is checked against the agent's role as it is now, then
+//! applied by the store in one transaction with its timeline lines (system notes holding the
+//! event as data: agents see them in the conversation's history, visitors never do) and, when
+//! it leaves the conversation open without an agent, its routing.
 
 use livedesk_core::directory::{ChangeCause, Changed, ConversationChange, ConversationChanges};
+use livedesk_core::routing::RouteOutcome;
 use livedesk_core::store::NewMessageRecord;
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::model::{
-    Agent, AgentRef, Author, AuthorKind, Conversation, ConversationStatus, MessageKind,
-    Notification, NotificationKind, Role, TimelineEvent,
+    Agent, Author, AuthorKind, Conversation, ConversationStatus, MessageKind, Notification,
+    NotificationKind, Role, TimelineEvent,
 };
 use livedesk_protocol::rest::{Transfer, UpdateConversation};
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::events;
-use crate::routing;
-use crate::state::SharedState;
+use crate::caller::{agent_ref, may_manage};
+use crate::error::{Error, Result};
+use crate::{App, Done, Event};
 
 const MAX_LABELS: usize = 20;
-
-fn agent_ref(agent: &Agent) -> AgentRef {
-    AgentRef {
-        id: agent.id,
-        name: agent.name.clone(),
-    }
-}
-
-fn may_manage(agent: &Agent) -> bool {
-    matches!(agent.role, Role::Admin | Role::Supervisor)
-}
 
 /// Agents may work conversations assigned to them, and take unassigned ones for themselves;
 /// supervisors and admins may do anything, taking over included.
@@ -40,7 +28,7 @@ fn check_permission(
     agent: &Agent,
     c: &Conversation,
     new_assignee: Option<Option<Uuid>>,
-) -> ApiResult<()> {
+) -> Result<()> {
     if may_manage(agent) {
         return Ok(());
     }
@@ -49,13 +37,13 @@ fn check_permission(
     if mine || taking_unassigned || (c.assignee_id.is_none() && new_assignee.is_none()) {
         Ok(())
     } else {
-        Err(ApiError::forbidden(
+        Err(Error::forbidden(
             "changing a conversation assigned to someone else (ask a supervisor to take it over)",
         ))
     }
 }
 
-fn validate_labels(labels: &[String]) -> ApiResult<Vec<String>> {
+fn validate_labels(labels: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for l in labels {
         let l = l.trim();
@@ -63,8 +51,7 @@ fn validate_labels(labels: &[String]) -> ApiResult<Vec<String>> {
             && l.chars().count() <= 40
             && !l.chars().any(|c| c == '"' || c == '\\' || c.is_control());
         if !ok {
-            return Err(ApiError::new(
-                ErrorCode::ValidationFailed,
+            return Err(Error::invalid(
                 "a label is 1–40 characters without quotes, backslashes or control characters",
             ));
         }
@@ -73,124 +60,96 @@ fn validate_labels(labels: &[String]) -> ApiResult<Vec<String>> {
         }
     }
     if out.len() > MAX_LABELS {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "at most 20 labels per conversation",
-        ));
+        return Err(Error::invalid("at most 20 labels per conversation"));
     }
     Ok(out)
 }
 
 /// Appends a timeline line: a system note that holds the event as data and in words (the
 /// store's commit listener publishes it).
-pub(crate) async fn timeline(
-    state: &SharedState,
-    c: &Conversation,
-    event: TimelineEvent,
-) -> ApiResult<()> {
-    let body = MessageBody::parse(event.describe(), state.config.limits.max_message_chars)?;
-    append_note(
-        state,
-        c,
-        Author {
-            kind: AuthorKind::System,
-            id: None,
-            name: None,
-        },
-        body,
-        Some(event),
-    )
-    .await
-}
-
-async fn append_note(
-    state: &SharedState,
-    c: &Conversation,
-    author: Author,
-    body: MessageBody,
-    event: Option<TimelineEvent>,
-) -> ApiResult<()> {
-    state
-        .store
+pub async fn record_line(app: &App, c: &Conversation, event: TimelineEvent) -> Result<()> {
+    let body = MessageBody::parse(event.describe(), app.limits.max_message_chars)?;
+    app.store
         .append_message(NewMessageRecord {
             workspace_id: c.workspace_id,
             conversation_id: c.id,
             client_msg_id: ClientMsgId::parse(format!("event-{}", Uuid::now_v7()))?,
-            author,
+            author: Author {
+                kind: AuthorKind::System,
+                id: None,
+                name: None,
+            },
             kind: MessageKind::Note,
             body,
             attachment: None,
-            event,
+            event: Some(event),
         })
         .await?;
     Ok(())
 }
 
-fn notify(
-    state: &SharedState,
+fn notification(
+    app: &App,
     to: Uuid,
     kind: NotificationKind,
     c: &Conversation,
     by: &Agent,
     text: String,
-) {
-    if to == by.id {
-        return;
-    }
-    events::notify(
-        state,
-        to,
-        Notification {
+) -> Option<Event> {
+    (to != by.id).then(|| Event::Notify {
+        agent_id: to,
+        notification: Notification {
             id: Uuid::now_v7(),
             kind,
             conversation_id: c.id,
-            by: Some(AgentRef {
-                id: by.id,
-                name: by.name.clone(),
-            }),
+            by: Some(agent_ref(by)),
             text,
-            at: state.clock.now_ms(),
+            at: app.now_ms(),
         },
-    );
+    })
+}
+
+/// An active agent of the workspace, to hand a conversation to.
+async fn active_agent(
+    app: &App,
+    workspace_id: Uuid,
+    id: Uuid,
+) -> Result<livedesk_protocol::model::AgentEntry> {
+    let target = app
+        .store
+        .agent_entry(workspace_id, id)
+        .await?
+        .ok_or_else(|| Error::new(ErrorCode::NotFound, "no such agent in this workspace"))?;
+    if !target.agent.active {
+        return Err(Error::invalid("that agent is deactivated"));
+    }
+    Ok(target)
 }
 
 /// Applies an agent's changes (`PATCH /conversations/{id}`).
 pub async fn update(
-    state: &SharedState,
+    app: &App,
     agent: &Agent,
     before: &Conversation,
     req: UpdateConversation,
-) -> ApiResult<Conversation> {
+) -> Result<Done<Conversation>> {
     check_permission(agent, before, req.assignee_id)?;
     if req.status == Some(ConversationStatus::Snoozed) {
         match req.snoozed_until {
-            Some(t) if t > state.clock.now_ms() => {}
+            Some(t) if t > app.now_ms() => {}
             _ => {
-                return Err(ApiError::new(
-                    ErrorCode::ValidationFailed,
+                return Err(Error::invalid(
                     "status snoozed needs snoozed_until, a time in the future (ms)",
                 ))
             }
         }
     } else if req.snoozed_until.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "snoozed_until goes with status snoozed",
-        ));
+        return Err(Error::invalid("snoozed_until goes with status snoozed"));
     }
     let labels = req.labels.as_deref().map(validate_labels).transpose()?;
     let ws = before.workspace_id;
     if let Some(Some(to)) = req.assignee_id {
-        let target =
-            state.store.agent_entry(ws, to).await?.ok_or_else(|| {
-                ApiError::new(ErrorCode::NotFound, "no such agent in this workspace")
-            })?;
-        if !target.agent.active {
-            return Err(ApiError::new(
-                ErrorCode::ValidationFailed,
-                "that agent is deactivated",
-            ));
-        }
+        active_agent(app, ws, to).await?;
     }
     let assigned = req.assignee_id;
     let changes = ConversationChanges {
@@ -201,7 +160,7 @@ pub async fn update(
         labels,
         snoozed_until: req.snoozed_until,
     };
-    let changed = state
+    let changed = app
         .store
         .change_conversation(ConversationChange {
             workspace_id: ws,
@@ -210,25 +169,24 @@ pub async fn update(
             by: agent_ref(agent),
             cause: ChangeCause::Update,
             if_assignee: checked_against(agent, before),
-            now: state.clock.now_ms(),
+            now: app.now_ms(),
         })
         .await?;
-    let after = changed.after.clone();
+    let mut events = settled(&changed);
     // Someone the agent assigned (routing's choice, after an unassign, is told by routing).
     if let Some(Some(to)) = assigned {
-        if to != agent.id && Some(to) != changed.before.assignee_id {
-            notify(
-                state,
+        if Some(to) != changed.before.assignee_id {
+            events.extend(notification(
+                app,
                 to,
                 NotificationKind::Assigned,
-                &after,
+                &changed.after,
                 agent,
                 format!("{} assigned a conversation to you", agent.name),
-            );
+            ));
         }
     }
-    settle(state, &changed).await?;
-    Ok(after)
+    Ok(Done::with(changed.after, events))
 }
 
 /// The assignee an agent's permission was checked against, which must still hold when the
@@ -239,32 +197,30 @@ fn checked_against(agent: &Agent, before: &Conversation) -> Option<Option<Uuid>>
 
 /// After a change committed (with its lines and routing): everyone hears of it, of what
 /// routing did, and capacity that may have freed goes to the queue.
-async fn settle(state: &SharedState, changed: &Changed) -> ApiResult<()> {
-    events::conversation_updated(state, &changed.after);
-    if let Some(outcome) = &changed.routed {
-        routing::announce(state, outcome).await?;
-    }
-    routing::drain(state, changed.after.workspace_id).await
+fn settled(changed: &Changed) -> Vec<Event> {
+    let mut events = vec![Event::ConversationUpdated(changed.after.clone())];
+    events.extend(changed.routed.clone().map(Event::Routed));
+    events.push(Event::QueueMayMove {
+        workspace_id: changed.after.workspace_id,
+    });
+    events
 }
 
 /// Hands a conversation to an agent or to a team (unassigned, for its members to take), with
 /// an optional private note; the receivers are notified.
 pub async fn transfer(
-    state: &SharedState,
+    app: &App,
     agent: &Agent,
     before: &Conversation,
     req: Transfer,
-) -> ApiResult<Conversation> {
+) -> Result<Done<Conversation>> {
     let ws = before.workspace_id;
     if req.agent_id.is_some() == req.team_id.is_some() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "name either agent_id or team_id",
-        ));
+        return Err(Error::invalid("name either agent_id or team_id"));
     }
     check_permission(agent, before, None)?;
     if !may_manage(agent) && before.assignee_id != Some(agent.id) {
-        return Err(ApiError::forbidden(
+        return Err(Error::forbidden(
             "transferring a conversation that is not yours",
         ));
     }
@@ -275,29 +231,20 @@ pub async fn transfer(
     // Checked before anything is written: a note that cannot be stored refuses the transfer.
     let note = note_text
         .clone()
-        .map(|n| MessageBody::parse(n, state.config.limits.max_message_chars))
+        .map(|n| MessageBody::parse(n, app.limits.max_message_chars))
         .transpose()?;
     let (changes, receivers) = match (req.agent_id, req.team_id) {
         (Some(to), _) => {
-            let target = state.store.agent_entry(ws, to).await?.ok_or_else(|| {
-                ApiError::new(ErrorCode::NotFound, "no such agent in this workspace")
-            })?;
-            if !target.agent.active {
-                return Err(ApiError::new(
-                    ErrorCode::ValidationFailed,
-                    "that agent is deactivated",
-                ));
-            }
+            let target = active_agent(app, ws, to).await?;
             if target.agent.role == Role::Agent && !target.inbox_ids.contains(&before.inbox_id) {
-                return Err(ApiError::new(
-                    ErrorCode::ValidationFailed,
+                return Err(Error::invalid(
                     "that agent does not work this conversation's inbox",
                 ));
             }
             let at_capacity = target.open_count >= i64::from(target.agent.capacity)
                 && before.assignee_id != Some(to);
             if at_capacity && !may_manage(agent) {
-                return Err(ApiError::new(
+                return Err(Error::new(
                     ErrorCode::AgentAtCapacity,
                     format!(
                         "{} has {} open conversations, their capacity; a supervisor may override",
@@ -314,9 +261,10 @@ pub async fn transfer(
             )
         }
         (None, Some(team_id)) => {
-            let team = state.store.team(ws, team_id).await?.ok_or_else(|| {
-                ApiError::new(ErrorCode::NotFound, "no such team in this workspace")
-            })?;
+            let team =
+                app.store.team(ws, team_id).await?.ok_or_else(|| {
+                    Error::new(ErrorCode::NotFound, "no such team in this workspace")
+                })?;
             (
                 ConversationChanges {
                     assignee_id: Some(None),
@@ -326,11 +274,11 @@ pub async fn transfer(
                 team.member_ids,
             )
         }
-        (None, None) => return Err(ApiError::not_found()),
+        (None, None) => return Err(Error::not_found()),
     };
     // One transaction: the change, the line, the note and (to a team) the routing by the
     // team's policy, or the queue.
-    let changed = state
+    let changed = app
         .store
         .change_conversation(ConversationChange {
             workspace_id: ws,
@@ -339,10 +287,10 @@ pub async fn transfer(
             by: agent_ref(agent),
             cause: ChangeCause::Transfer { note },
             if_assignee: checked_against(agent, before),
-            now: state.clock.now_ms(),
+            now: app.now_ms(),
         })
         .await?;
-    settle(state, &changed).await?;
+    let mut events = settled(&changed);
     let after = changed.after;
     let text = match &note_text {
         Some(n) => format!(
@@ -353,53 +301,84 @@ pub async fn transfer(
         None => format!("{} transferred a conversation to you", agent.name),
     };
     for to in receivers {
-        notify(
-            state,
+        events.extend(notification(
+            app,
             to,
             NotificationKind::Transfer,
             &after,
             agent,
             text.clone(),
-        );
+        ));
     }
-    Ok(after)
+    Ok(Done::with(after, events))
 }
 
-/// A woken conversation without an agent is routed; capacity may have freed meanwhile.
-async fn route_woken(state: &SharedState, c: &Conversation) -> ApiResult<()> {
-    if c.status == ConversationStatus::Open && c.assignee_id.is_none() {
-        routing::route(state, c).await?;
+/// Routes one open, unassigned conversation: the events of what routing did.
+pub async fn route(app: &App, conversation: &Conversation) -> Result<Vec<Event>> {
+    let outcome = app
+        .store
+        .route(
+            conversation.workspace_id,
+            conversation.id,
+            None,
+            app.now_ms(),
+        )
+        .await?;
+    let mut events = Vec::new();
+    if let RouteOutcome::Queued(c) = &outcome {
+        events.push(Event::ConversationUpdated(c.clone()));
     }
-    routing::drain(state, c.workspace_id).await
+    events.push(Event::Routed(outcome));
+    Ok(events)
 }
 
-/// How often snoozes are checked for an end.
-pub const SNOOZE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// Reopens snoozed conversations whose time has come, at every `tick` until shutdown.
-pub async fn wake_snoozed(state: SharedState, mut tick: crate::clock::Ticker) {
-    loop {
-        let _pass = tokio::select! {
-            _ = state.shutdown.cancelled() => return,
-            pass = tick.tick() => pass,
-        };
-        match state.store.wake_snoozed(state.clock.now_ms()).await {
-            Ok(woken) => {
-                for c in woken {
-                    let line = TimelineEvent::StatusChanged {
-                        by: None,
-                        status: ConversationStatus::Open,
-                    };
-                    if let Err(e) = timeline(&state, &c, line).await {
-                        tracing::warn!("could not record a snooze ending: {e:?}");
-                    }
-                    events::conversation_updated(&state, &c);
-                    if let Err(e) = route_woken(&state, &c).await {
-                        tracing::warn!("could not route a woken conversation: {e:?}");
-                    }
-                }
+/// Reopens snoozed conversations whose time has come (the store writes each one's line with
+/// it); one without an agent is routed, and capacity may have freed meanwhile. A conversation
+/// whose routing fails is logged and the others go on.
+pub async fn wake_snoozed(app: &App) -> Result<Done<usize>> {
+    let woken = app.store.wake_snoozed(app.now_ms()).await?;
+    let mut events = Vec::new();
+    for c in &woken {
+        events.push(Event::ConversationUpdated(c.clone()));
+        if c.status == ConversationStatus::Open && c.assignee_id.is_none() {
+            match route(app, c).await {
+                Ok(routed) => events.extend(routed),
+                Err(e) => tracing::warn!("could not route a woken conversation: {e}"),
             }
-            Err(e) => tracing::warn!("could not wake snoozed conversations: {e}"),
         }
+        events.push(Event::QueueMayMove {
+            workspace_id: c.workspace_id,
+        });
     }
+    Ok(Done::with(woken.len(), events))
+}
+
+/// Conversations taken back from a deactivated agent: each gets its line and is shown as it is
+/// now; the workspace's queue then goes to whoever can take it.
+pub async fn requeued(
+    app: &App,
+    workspace_id: Uuid,
+    returned: &[Conversation],
+    reason: livedesk_protocol::model::RequeueReason,
+) -> Result<Vec<Event>> {
+    let mut events = Vec::new();
+    for c in returned {
+        record_line(app, c, TimelineEvent::Requeued { reason }).await?;
+        events.push(Event::ConversationUpdated(c.clone()));
+    }
+    events.push(Event::QueueMayMove { workspace_id });
+    Ok(events)
+}
+
+/// An agent went offline: their chats that no agent has answered go back to the queue (the
+/// store writes each one's line with it) and to whoever can take them; the others stay with
+/// them.
+pub async fn agent_offline(app: &App, workspace_id: Uuid, agent_id: Uuid) -> Result<Done<()>> {
+    let returned = app.store.return_unanswered(workspace_id, agent_id).await?;
+    let mut events: Vec<Event> = returned
+        .into_iter()
+        .map(Event::ConversationUpdated)
+        .collect();
+    events.push(Event::QueueMayMove { workspace_id });
+    Ok(Done::with((), events))
 }

@@ -1,41 +1,32 @@
-//! The conversation services both adapters call: REST handlers and WebSocket frames decode
-//! their input, call these, and encode the result.
+//! Conversations as their participants see them: who may see one, sending (idempotent on the
+//! client's message id), reading pages of messages, receipts and a visitor's page views.
 
 use livedesk_core::store::{Audience, NewMessageRecord};
 use livedesk_core::values::{ClientMsgId, MessageBody};
 use livedesk_protocol::frames::{Ack, SendKind};
 use livedesk_protocol::model::{
-    Agent, AgentRef, Author, AuthorKind, Conversation, Message, MessageKind, Notification,
-    NotificationKind, Role,
+    Agent, Conversation, Message, MessageKind, Notification, NotificationKind, PageView,
+    ReceiptStatus, Role, Side,
 };
-use livedesk_protocol::model::{PageView, ReceiptStatus, Side};
 use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::events;
-use crate::metrics::{metrics, SourceLabel};
-use crate::state::SharedState;
+use crate::caller::{agent_ref, Caller};
+use crate::error::{Error, Result};
+use crate::{App, Done, Event};
 
 /// The conversation, if the caller may see it. Unknown and foreign ids are both `not_found`,
 /// and so are conversations of inboxes an agent does not work.
-pub async fn conversation_for(
-    state: &SharedState,
-    caller: &Caller,
-    id: Uuid,
-) -> ApiResult<Conversation> {
-    let conversation = state
+pub async fn conversation_for(app: &App, caller: &Caller, id: Uuid) -> Result<Conversation> {
+    let conversation = app
         .store
         .conversation(caller.workspace_id(), id)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(Error::not_found)?;
     match caller {
-        Caller::Visitor(v) if conversation.contact_id != v.contact_id => Err(ApiError::not_found()),
-        Caller::Agent { agent, .. } => match inbox_scope(state, agent).await? {
-            Some(inboxes) if !inboxes.contains(&conversation.inbox_id) => {
-                Err(ApiError::not_found())
-            }
+        Caller::Visitor(v) if conversation.contact_id != v.contact_id => Err(Error::not_found()),
+        Caller::Agent { agent, .. } => match inbox_scope(app, agent).await? {
+            Some(inboxes) if !inboxes.contains(&conversation.inbox_id) => Err(Error::not_found()),
             _ => Ok(conversation),
         },
         Caller::Visitor(_) => Ok(conversation),
@@ -44,29 +35,10 @@ pub async fn conversation_for(
 
 /// The inboxes an agent may see: `None` (all of the workspace) for admins and supervisors,
 /// the inboxes they are a member of for agents.
-pub async fn inbox_scope(state: &SharedState, agent: &Agent) -> ApiResult<Option<Vec<Uuid>>> {
+pub async fn inbox_scope(app: &App, agent: &Agent) -> Result<Option<Vec<Uuid>>> {
     match agent.role {
         Role::Admin | Role::Supervisor => Ok(None),
-        Role::Agent => Ok(Some(state.store.agent_inbox_ids(agent.id).await?)),
-    }
-}
-
-pub fn author_of_agent(agent: &Agent) -> Author {
-    Author {
-        kind: AuthorKind::Agent,
-        id: Some(agent.id),
-        name: Some(agent.name.clone()),
-    }
-}
-
-pub fn author_of(caller: &Caller) -> Author {
-    match caller {
-        Caller::Agent { agent, .. } => author_of_agent(agent),
-        Caller::Visitor(v) => Author {
-            kind: AuthorKind::Contact,
-            id: Some(v.contact_id),
-            name: None,
-        },
+        Role::Agent => Ok(Some(app.store.agent_inbox_ids(agent.id).await?)),
     }
 }
 
@@ -80,15 +52,15 @@ pub struct Outgoing {
     pub mentions: Vec<Uuid>,
 }
 
-/// Validates, stores (idempotently on `client_msg_id`) and publishes a message.
-/// Returns only after the message is committed.
+/// Validates and stores a message (idempotently on `client_msg_id`); returns once it is
+/// committed. The commit listener publishes the message itself; the events are the mentions'
+/// notifications (none for a duplicate: they went out with the first).
 pub async fn send_message(
-    state: &SharedState,
+    app: &App,
     caller: &Caller,
     conversation: &Conversation,
     outgoing: Outgoing,
-    source: &'static str,
-) -> ApiResult<Ack> {
+) -> Result<Done<Ack>> {
     let Outgoing {
         client_msg_id,
         body,
@@ -97,24 +69,18 @@ pub async fn send_message(
         mentions,
     } = outgoing;
     if !mentions.is_empty() && kind != SendKind::Note {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "mentions are for private notes only",
-        ));
+        return Err(Error::invalid("mentions are for private notes only"));
     }
     if mentions.len() > 20 {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "at most 20 mentions per note",
-        ));
+        return Err(Error::invalid("at most 20 mentions per note"));
     }
     let client_msg_id = ClientMsgId::parse(client_msg_id)?;
-    let max_chars = state.config.limits.max_message_chars;
-    let author = author_of(caller);
+    let max_chars = app.limits.max_message_chars;
+    let author = caller.author();
     let attachment = match attachment_id {
         None => None,
         Some(id) => {
-            let record = state
+            let record = app
                 .store
                 .attachment(conversation.workspace_id, id)
                 .await?
@@ -124,7 +90,7 @@ pub async fn send_message(
                         && Some(r.uploader_id) == author.id
                 })
                 .ok_or_else(|| {
-                    ApiError::new(
+                    Error::new(
                         ErrorCode::NotFound,
                         "no such attachment of yours in this conversation",
                     )
@@ -139,15 +105,15 @@ pub async fn send_message(
     let kind = match (caller, kind) {
         (_, SendKind::Text) => MessageKind::Text,
         (Caller::Agent { .. }, SendKind::Note) => MessageKind::Note,
-        (Caller::Visitor(_), SendKind::Note) => return Err(ApiError::forbidden("private notes")),
+        (Caller::Visitor(_), SendKind::Note) => return Err(Error::forbidden("private notes")),
     };
     let mentions = match caller {
         Caller::Agent { agent, .. } => {
-            mentioned_agents(state, agent, conversation, &mentions).await?
+            mentioned_agents(app, agent, conversation, &mentions).await?
         }
         Caller::Visitor(_) => Vec::new(),
     };
-    let appended = state
+    let appended = app
         .store
         .append_message(NewMessageRecord {
             workspace_id: conversation.workspace_id,
@@ -160,27 +126,19 @@ pub async fn send_message(
             event: None,
         })
         .await?;
-    if !appended.duplicate {
-        metrics()
-            .messages
-            .get_or_create(&SourceLabel { source })
-            .inc();
-    }
-    // The store's commit listener published it (`events::MessagePublisher`); a duplicate
-    // was published when it was first committed.
-    if !appended.duplicate {
-        if let Caller::Agent { agent, .. } = caller {
-            notify_mentions(state, agent, conversation, &appended.message, &mentions);
-        }
+    let mut events = Vec::new();
+    if let (false, Caller::Agent { agent, .. }) = (appended.duplicate, caller) {
+        events = mention_notifications(agent, conversation, &appended.message, &mentions);
     }
     let m = appended.message;
-    Ok(Ack {
+    let ack = Ack {
         conversation_id: m.conversation_id,
         client_msg_id: m.client_msg_id.unwrap_or_default(),
         message_id: m.id,
         seq: m.seq,
         duplicate: appended.duplicate,
-    })
+    };
+    Ok(Done::with(ack, events))
 }
 
 /// The agents a note mentions, once each and without its author, when every one of them can
@@ -188,18 +146,18 @@ pub async fn send_message(
 /// an unknown id, an agent of another workspace or one who does not work the inbox — refuses
 /// the note before it is stored, so none of its text reaches them.
 async fn mentioned_agents(
-    state: &SharedState,
+    app: &App,
     by: &Agent,
     conversation: &Conversation,
     mentions: &[Uuid],
-) -> ApiResult<Vec<Uuid>> {
+) -> Result<Vec<Uuid>> {
     let mut ids = Vec::new();
     let mut refused = Vec::new();
     for &id in mentions {
         if id == by.id || ids.contains(&id) || refused.contains(&id) {
             continue;
         }
-        let sees = state
+        let sees = app
             .store
             .agent_entry(conversation.workspace_id, id)
             .await?
@@ -214,54 +172,48 @@ async fn mentioned_agents(
     }
     if !refused.is_empty() {
         let list: Vec<String> = refused.iter().map(Uuid::to_string).collect();
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!(
-                "mentions must name agents who can see this conversation; these cannot: {}",
-                list.join(", ")
-            ),
-        ));
+        return Err(Error::invalid(format!(
+            "mentions must name agents who can see this conversation; these cannot: {}",
+            list.join(", ")
+        )));
     }
     Ok(ids)
 }
 
-/// Tells each mentioned agent (checked by `mentioned_agents`) about the note.
-fn notify_mentions(
-    state: &SharedState,
+/// A notification for each mentioned agent (checked by `mentioned_agents`).
+fn mention_notifications(
     by: &Agent,
     conversation: &Conversation,
     note: &Message,
     mentions: &[Uuid],
-) {
-    for &id in mentions {
-        let text: String = note.body.chars().take(200).collect();
-        events::notify(
-            state,
-            id,
-            Notification {
+) -> Vec<Event> {
+    let text: String = note.body.chars().take(200).collect();
+    mentions
+        .iter()
+        .map(|&agent_id| Event::Notify {
+            agent_id,
+            notification: Notification {
                 id: Uuid::now_v7(),
                 kind: NotificationKind::Mention,
                 conversation_id: conversation.id,
-                by: Some(AgentRef {
-                    id: by.id,
-                    name: by.name.clone(),
-                }),
-                text,
+                by: Some(agent_ref(by)),
+                text: text.clone(),
                 at: note.created_at,
             },
-        );
-    }
+        })
+        .collect()
 }
 
-/// Messages after `after_seq` (ascending), or the newest before `before_seq`.
+/// Messages after `after_seq` (ascending), or the newest before `before_seq`; and whether
+/// there are more.
 pub async fn messages(
-    state: &SharedState,
+    app: &App,
     caller: &Caller,
     conversation: &Conversation,
     after_seq: Option<i64>,
     before_seq: Option<i64>,
     limit: u32,
-) -> ApiResult<(Vec<Message>, bool)> {
+) -> Result<(Vec<Message>, bool)> {
     let audience = match caller {
         Caller::Agent { .. } => Audience::Agent,
         Caller::Visitor(_) => Audience::Visitor,
@@ -269,7 +221,7 @@ pub async fn messages(
     let limit = limit.clamp(1, 500);
     let mut page = match (after_seq, before_seq) {
         (_, Some(before)) => {
-            let mut page = state
+            let mut page = app
                 .store
                 .messages_before(conversation.id, before, limit + 1, audience)
                 .await?;
@@ -280,8 +232,7 @@ pub async fn messages(
             return Ok((page, more));
         }
         (after, None) => {
-            state
-                .store
+            app.store
                 .messages_after(conversation.id, after.unwrap_or(0), limit + 1, audience)
                 .await?
         }
@@ -291,46 +242,60 @@ pub async fn messages(
     Ok((page, more))
 }
 
-/// Records that the caller's side received or read the conversation up to `seq`, and tells
-/// both sides when that moved anything.
+/// Records that the caller's side received or read the conversation up to `seq`; both sides
+/// hear of it when that moved anything.
 pub async fn receipt(
-    state: &SharedState,
+    app: &App,
     caller: &Caller,
     conversation: &Conversation,
     seq: i64,
     status: ReceiptStatus,
-) -> ApiResult<()> {
+) -> Result<Done<()>> {
     let side = match caller {
         Caller::Agent { .. } => Side::Agent,
         Caller::Visitor(_) => Side::Contact,
     };
-    if let Some(receipts) = state
+    let moved = app
         .store
         .record_receipt(conversation.id, side, status, seq)
-        .await?
-    {
-        events::receipt(state, conversation, side, &receipts);
-    }
-    Ok(())
+        .await?;
+    Ok(Done::with(
+        (),
+        moved
+            .map(|receipts| Event::Receipt {
+                conversation: conversation.clone(),
+                side,
+                receipts,
+            })
+            .into_iter()
+            .collect(),
+    ))
+}
+
+/// A visitor's page as the widget reports it.
+pub struct PageVisit {
+    pub url: String,
+    pub title: Option<String>,
+    pub referrer: Option<String>,
+    /// The browser's IANA time zone.
+    pub timezone: Option<String>,
 }
 
 /// A visitor's page view: kept in the contact's history and shown to agents live.
-pub async fn page_view(
-    state: &SharedState,
-    caller: &Caller,
-    url: String,
-    title: Option<String>,
-    referrer: Option<String>,
-    timezone: Option<String>,
-) -> ApiResult<()> {
+pub async fn page_view(app: &App, caller: &Caller, visit: PageVisit) -> Result<Done<()>> {
     let Caller::Visitor(v) = caller else {
-        return Err(ApiError::forbidden("page views for agents"));
+        return Err(Error::forbidden("page views for agents"));
     };
+    let PageVisit {
+        url,
+        title,
+        referrer,
+        timezone,
+    } = visit;
     let clip = |s: String, n: usize| -> String { s.chars().take(n).collect() };
     let url_ok = (url.starts_with("http://") || url.starts_with("https://")) && url.len() <= 2048;
     if !url_ok {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
+        return Err(Error::invalid(
             "url must be an http(s) URL of at most 2048 bytes",
         ));
     }
@@ -339,7 +304,7 @@ pub async fn page_view(
         url,
         title: title.map(|t| clip(t, 300)),
         referrer: referrer.filter(|r| r.len() <= 2048),
-        viewed_at: livedesk_core::now_ms(),
+        viewed_at: app.now_ms(),
     };
     // An IANA name such as `America/Argentina/Buenos_Aires`; anything else is ignored.
     let timezone = timezone.filter(|tz| {
@@ -348,12 +313,16 @@ pub async fn page_view(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"/_+-".contains(&b))
     });
-    state
-        .store
+    app.store
         .set_contact_device(v.contact_id, None, timezone.as_deref())
         .await?;
-    state.store.add_page_view(&view).await?;
-    state.presence.visitor_page(&view);
-    events::page_view(state, v.workspace_id, v.inbox_id, view);
-    Ok(())
+    app.store.add_page_view(&view).await?;
+    Ok(Done::with(
+        (),
+        vec![Event::PageView {
+            workspace_id: v.workspace_id,
+            inbox_id: v.inbox_id,
+            view,
+        }],
+    ))
 }
