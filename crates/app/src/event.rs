@@ -21,6 +21,12 @@ pub enum Event {
     Routed(RouteOutcome),
     /// Capacity may have freed in the workspace: its queue goes to whoever can take it now.
     QueueMayMove { workspace_id: Uuid },
+    /// What an agent may see changed (role, memberships, sessions, deactivation): their open
+    /// sockets read their access again at once.
+    AccessChanged { agent_id: Uuid },
+    /// An agent's directory entry changed (name, status, capacity, memberships): every
+    /// console of the workspace shows it anew.
+    AgentChanged { workspace_id: Uuid, agent_id: Uuid },
     /// A notification for one agent.
     Notify {
         agent_id: Uuid,

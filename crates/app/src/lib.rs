@@ -14,11 +14,13 @@ use std::sync::Arc;
 use livedesk_core::store::Store;
 use livedesk_core::WallClock;
 
+pub mod agents;
 pub mod caller;
 pub mod chat;
 pub mod conversations;
 pub mod error;
 pub mod event;
+pub mod inboxes;
 pub mod triage;
 
 pub use caller::Caller;

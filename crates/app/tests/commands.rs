@@ -13,10 +13,12 @@ use livedesk_core::store::{Audience, NewAgentRecord, Store, VisitorSession};
 use livedesk_core::values::{DisplayName, Email};
 use livedesk_protocol::frames::SendKind;
 use livedesk_protocol::model::{
-    Agent, AgentStatus, Contact, ConversationStatus, Inbox, NotificationKind, Role, RoutingPolicy,
-    RoutingSettings, TimelineEvent,
+    Agent, AgentStatus, Contact, ConversationStatus, Inbox, NotificationKind, RequeueReason, Role,
+    RoutingPolicy, RoutingSettings, TimelineEvent,
 };
-use livedesk_protocol::rest::{NewConversation, Transfer, UpdateConversation};
+use livedesk_protocol::rest::{
+    NewConversation, Transfer, UpdateAgent, UpdateConversation, UpdateInbox,
+};
 use livedesk_protocol::ErrorCode;
 use livedesk_store::sqlite::SqliteStore;
 use livedesk_store::SqliteSynchronous;
@@ -375,4 +377,93 @@ async fn a_transfer_to_a_team_returns_update_routing_drain_and_notices_in_that_o
         .iter()
         .any(|m| matches!(m.event, Some(TimelineEvent::Transferred { .. }))));
     assert!(lines.iter().any(|m| m.body == "refund question"));
+}
+
+#[tokio::test]
+async fn changing_what_an_agent_may_see_tells_their_sockets_and_offboarding_requeues_with_lines() {
+    let desk = Desk::new().await;
+    let admin = desk.agent("Root", Role::Admin).await;
+    let ada = desk.agent("Ada", Role::Supervisor).await;
+    let admin_caller = as_caller(&admin);
+    // Only Ada can take chats.
+    desk.store()
+        .set_agent_status(admin.id, AgentStatus::Offline)
+        .await
+        .unwrap();
+    let (_, visitor) = desk.visitor().await;
+    let c = conversations::open(&desk.app, &visitor, NewConversation::default())
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(c.assignee_id, Some(ada.id));
+
+    // A demotion is an access change for Ada's sockets, then her entry is shown anew.
+    let demote = UpdateAgent {
+        role: Some(Role::Agent),
+        ..Default::default()
+    };
+    let done = livedesk_app::agents::update(&desk.app, &admin_caller, ada.id, demote)
+        .await
+        .unwrap();
+    assert!(matches!(
+        done.events.as_slice(),
+        [Event::AccessChanged { agent_id }, Event::AgentChanged { .. }, Event::QueueMayMove { .. }]
+            if *agent_id == ada.id
+    ));
+    // Ada may not demote herself back, nor anyone else.
+    let err = livedesk_app::agents::update(
+        &desk.app,
+        &as_caller(&ada),
+        admin.id,
+        UpdateAgent::default(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+
+    // Deactivating her returns her conversation to the queue with its line.
+    let off = UpdateAgent {
+        active: Some(false),
+        ..Default::default()
+    };
+    let done = livedesk_app::agents::update(&desk.app, &admin_caller, ada.id, off)
+        .await
+        .unwrap();
+    assert!(done
+        .events
+        .iter()
+        .any(|e| matches!(e, Event::AccessChanged { agent_id } if *agent_id == ada.id)));
+    assert!(done.events.iter().any(
+        |e| matches!(e, Event::ConversationUpdated(u) if u.id == c.id && u.assignee_id.is_none())
+    ));
+    let last = desk
+        .store()
+        .messages_before(c.id, i64::MAX, 1, Audience::Agent)
+        .await
+        .unwrap();
+    assert_eq!(
+        last[0].event,
+        Some(TimelineEvent::Requeued {
+            reason: RequeueReason::AgentDeactivated
+        })
+    );
+
+    // Taking Ada out of the inbox's members tells her sockets too.
+    let members = UpdateInbox {
+        member_ids: Some(vec![admin.id]),
+        ..Default::default()
+    };
+    let done = livedesk_app::inboxes::update(&desk.app, &admin_caller, desk.inbox.id, members)
+        .await
+        .unwrap();
+    assert_eq!(done.value.member_ids, [admin.id]);
+    let told: Vec<Uuid> = done
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::AccessChanged { agent_id } => Some(*agent_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(told, [ada.id], "only whoever joined or left");
 }

@@ -11,7 +11,7 @@ use livedesk_app::{Done, Event};
 
 use crate::error::ApiResult;
 use crate::state::SharedState;
-use crate::{events, routing};
+use crate::{events, presence, routing};
 
 /// Publishes a command's events and gives back its result.
 pub async fn settle<T>(state: &SharedState, done: Done<T>) -> T {
@@ -43,6 +43,15 @@ async fn one(state: &SharedState, event: &Event) -> ApiResult<()> {
         Event::ConversationUpdated(c) => events::conversation_updated(state, c),
         Event::Routed(outcome) => routing::announce(state, outcome).await?,
         Event::QueueMayMove { workspace_id } => routing::drain(state, *workspace_id).await?,
+        Event::AccessChanged { agent_id } => events::access_changed(state, *agent_id),
+        Event::AgentChanged {
+            workspace_id,
+            agent_id,
+        } => {
+            if let Some(entry) = presence::agent_entry(state, *workspace_id, *agent_id).await? {
+                events::agent_updated(state, entry);
+            }
+        }
         Event::Notify {
             agent_id,
             notification,

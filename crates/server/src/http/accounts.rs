@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use livedesk_core::directory::AgentChanges;
 use livedesk_core::now_ms;
-use livedesk_core::store::{InboxChanges, NewAgentRecord, NewSession};
+use livedesk_core::store::{NewAgentRecord, NewSession};
 use livedesk_core::values::{DisplayName, Email, NewPassword, WebOrigin};
 use livedesk_protocol::model::{Agent, Inbox, Principal, Role};
 use livedesk_protocol::rest::{
@@ -284,7 +284,10 @@ pub async fn create_agent(
         .await?;
     let agent = if req.capacity.is_some() || req.inbox_ids.is_some() || req.team_ids.is_some() {
         let changes = AgentChanges {
-            capacity: req.capacity.map(super::team::capacity).transpose()?,
+            capacity: req
+                .capacity
+                .map(livedesk_app::agents::capacity)
+                .transpose()?,
             inbox_ids: req.inbox_ids,
             team_ids: req.team_ids,
             ..Default::default()
@@ -339,137 +342,14 @@ pub async fn list_inboxes(
     Ok(axum::Json(inboxes))
 }
 
-/// `PATCH /api/v1/inboxes/{id}`: name, allowed origins, widget settings, identity secret.
+/// `PATCH /api/v1/inboxes/{id}`: name, allowed origins, widget settings, identity secret,
+/// members and routing.
 pub async fn update_inbox(
     State(state): State<SharedState>,
     Authed(caller): Authed,
     super::extract::Path(id): super::extract::Path<uuid::Uuid>,
     Json(req): Json<UpdateInbox>,
 ) -> ApiResult<axum::Json<Inbox>> {
-    let admin = caller.require_admin("changing inboxes")?;
-    let current = state
-        .store
-        .inbox(id)
-        .await?
-        .filter(|i| i.workspace_id == admin.workspace_id)
-        .ok_or_else(ApiError::not_found)?;
-    let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
-    if let Some(r) = &req.routing {
-        if r.reoffer_secs > 86_400 {
-            return Err(bad("routing.reoffer_secs must be at most 86400 (a day)"));
-        }
-        let teams = state.store.list_teams(admin.workspace_id).await?;
-        let rule_ok = |rule: &livedesk_protocol::model::TeamRule| {
-            !rule.attribute.trim().is_empty()
-                && rule.attribute.len() <= 64
-                && rule.equals.chars().count() <= 200
-                && teams.iter().any(|t| t.id == rule.team_id)
-        };
-        if r.team_rules.len() > 50 || !r.team_rules.iter().all(rule_ok) {
-            return Err(bad(
-                "routing.team_rules: at most 50, each with an attribute, a value and a team of this workspace",
-            ));
-        }
-    }
-    let mut settings = current.settings.clone();
-    if let Some(color) = req.color {
-        let ok = color.len() == 7
-            && color.starts_with('#')
-            && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-        if !ok {
-            return Err(bad("color must look like #1f6feb"));
-        }
-        settings.color = color.to_ascii_lowercase();
-    }
-    if let Some(p) = req.position {
-        settings.position = p;
-    }
-    let text = |t: String, what: &str| -> ApiResult<Option<String>> {
-        match t.trim() {
-            "" => Ok(None),
-            s if s.chars().count() > 1000 => {
-                Err(bad(&format!("{what} is longer than 1000 characters")))
-            }
-            s => Ok(Some(s.to_owned())),
-        }
-    };
-    if let Some(g) = req.greeting {
-        settings.greeting = text(g, "greeting")?;
-    }
-    if let Some(a) = req.away_message {
-        settings.away_message = text(a, "away_message")?;
-    }
-    if let Some(fields) = req.prechat_fields {
-        if fields.len() > 10
-            || fields.iter().any(|f| {
-                !(1..=64).contains(&f.key.len())
-                    || !f
-                        .key
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
-                    || f.label.trim().is_empty()
-            })
-        {
-            return Err(bad("up to 10 pre-chat fields, each with a key (1-64 of A-Z, a-z, 0-9, '_', '.', '-') and a label"));
-        }
-        settings.prechat_fields = fields;
-    }
-    let identity_secret = match req.identity_secret {
-        None => None,
-        Some(s) if s.is_empty() => Some(None),
-        Some(s) if s.len() < 32 => {
-            return Err(bad("identity_secret must be at least 32 characters"))
-        }
-        Some(s) => Some(Some(s)),
-    };
-    let changes = InboxChanges {
-        name: req.name.map(|n| DisplayName::parse(&n)).transpose()?,
-        allowed_origins: req
-            .allowed_origins
-            .map(|os| {
-                os.iter()
-                    .map(|o| WebOrigin::parse(o))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .transpose()?,
-        settings: Some(settings),
-        identity_secret,
-    };
-    let mut inbox = state
-        .store
-        .update_inbox(admin.workspace_id, id, changes)
-        .await?;
-    let (members, routing) = (req.member_ids, req.routing);
-    if let Some(members) = &members {
-        let before = state.store.inbox_member_ids(id).await?;
-        state
-            .store
-            .set_inbox_members(admin.workspace_id, id, members)
-            .await?;
-        // Whoever joined or left: their open sockets read what they may see again.
-        let mut touched: Vec<uuid::Uuid> = before
-            .iter()
-            .filter(|a| !members.contains(a))
-            .chain(members.iter().filter(|a| !before.contains(a)))
-            .copied()
-            .collect();
-        touched.sort_unstable();
-        touched.dedup();
-        for agent_id in touched {
-            crate::events::access_changed(&state, agent_id);
-        }
-    }
-    let routing_changed = routing.is_some();
-    if let Some(routing) = routing {
-        state
-            .store
-            .set_inbox_routing(admin.workspace_id, id, routing.clone())
-            .await?;
-        inbox.routing = routing;
-    }
-    inbox.member_ids = state.store.inbox_member_ids(id).await?;
-    if members.is_some() || routing_changed {
-        crate::routing::drain(&state, admin.workspace_id).await?;
-    }
-    Ok(axum::Json(inbox))
+    let done = livedesk_app::inboxes::update(&state.app, &caller, id, req).await?;
+    Ok(axum::Json(crate::publish::settle(&state, done).await))
 }

@@ -3,12 +3,9 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use livedesk_app::triage;
-use livedesk_core::directory::AgentChanges;
+use livedesk_app::agents;
 use livedesk_core::values::DisplayName;
-use livedesk_protocol::model::{
-    Agent, AgentEntry, AgentStatus, CannedResponse, Label, RequeueReason, Role, Team,
-};
+use livedesk_protocol::model::{Agent, AgentEntry, CannedResponse, Label, Role, Team};
 use livedesk_protocol::rest::{
     AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, SessionsEnded,
     TeamChanges, TeamList, UpdateAgent, UpdateMe,
@@ -19,34 +16,9 @@ use uuid::Uuid;
 use super::extract::{Json, Path};
 use crate::auth::{Authed, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::events;
 use crate::presence;
 use crate::publish;
 use crate::state::SharedState;
-
-/// Capacity is 1–100 open conversations at once.
-pub fn capacity(n: u32) -> ApiResult<u32> {
-    if (1..=100).contains(&n) {
-        Ok(n)
-    } else {
-        Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "capacity must be between 1 and 100",
-        ))
-    }
-}
-
-async fn announce(
-    state: &SharedState,
-    workspace_id: Uuid,
-    agent_id: Uuid,
-) -> ApiResult<AgentEntry> {
-    let entry = presence::agent_entry(state, workspace_id, agent_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    events::agent_updated(state, entry.clone());
-    Ok(entry)
-}
 
 pub async fn list_agents(
     State(state): State<SharedState>,
@@ -69,68 +41,12 @@ pub async fn update_agent(
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateAgent>,
 ) -> ApiResult<axum::Json<AgentEntry>> {
-    let admin = caller.require_admin("changing agents")?;
-    if id == admin.id && req.role.is_some_and(|r| r != Role::Admin) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "admins cannot take their own admin role away",
-        ));
-    }
-    if id == admin.id && req.active == Some(false) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "admins cannot deactivate themselves",
-        ));
-    }
-    let changes = AgentChanges {
-        name: req.name.as_deref().map(DisplayName::parse).transpose()?,
-        role: req.role,
-        capacity: req.capacity.map(capacity).transpose()?,
-        inbox_ids: req.inbox_ids,
-        team_ids: req.team_ids,
-    };
-    let access = changes.role.is_some() || changes.inbox_ids.is_some();
-    state
-        .store
-        .update_agent(admin.workspace_id, id, changes)
-        .await?;
-    if access {
-        events::access_changed(&state, id);
-    }
-    if let Some(active) = req.active {
-        set_active(&state, admin.workspace_id, id, active).await?;
-    }
-    let entry = announce(&state, admin.workspace_id, id).await?;
-    // More capacity or another inbox may let queued conversations through.
-    crate::routing::drain(&state, admin.workspace_id).await?;
-    Ok(axum::Json(entry))
-}
-
-/// Deactivates or reactivates an agent. A deactivated agent's sockets close at once (their
-/// sessions are gone, and they are told to read them again), and what they held goes back to
-/// the queue with a line in each conversation's timeline.
-async fn set_active(
-    state: &SharedState,
-    workspace_id: Uuid,
-    id: Uuid,
-    active: bool,
-) -> ApiResult<()> {
-    let (_, returned) = state
-        .store
-        .set_agent_active(workspace_id, id, active)
+    let done = agents::update(&state.app, &caller, id, req).await?;
+    publish::settle(&state, done).await;
+    let entry = presence::agent_entry(&state, caller.workspace_id(), id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    events::access_changed(state, id);
-    let events = triage::requeued(
-        &state.app,
-        workspace_id,
-        &returned,
-        RequeueReason::AgentDeactivated,
-    )
-    .await?;
-    publish::publish(state, events).await;
-    tracing::info!(agent = %id, active, "agent activation changed");
-    Ok(())
+    Ok(axum::Json(entry))
 }
 
 /// `DELETE /agents/{id}/sessions`: an admin signs another agent out everywhere; their open
@@ -140,15 +56,8 @@ pub async fn end_sessions(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<axum::Json<SessionsEnded>> {
-    let admin = caller.require_admin("ending agents' sessions")?;
-    state
-        .store
-        .agent_entry(admin.workspace_id, id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let sessions_ended = state.store.delete_agent_sessions(id).await?;
-    events::access_changed(&state, id);
-    tracing::info!(agent = %id, by = %admin.id, sessions_ended, "sessions ended by an admin");
+    let done = agents::end_sessions(&state.app, &caller, id).await?;
+    let sessions_ended = publish::settle(&state, done).await;
     Ok(axum::Json(SessionsEnded { sessions_ended }))
 }
 
@@ -158,31 +67,8 @@ pub async fn update_me(
     Authed(caller): Authed,
     Json(req): Json<UpdateMe>,
 ) -> ApiResult<axum::Json<Agent>> {
-    let (agent, _) = caller.require_agent()?;
-    let mut me = agent.clone();
-    if let Some(name) = req.name {
-        let changes = AgentChanges {
-            name: Some(DisplayName::parse(&name)?),
-            ..Default::default()
-        };
-        me = state
-            .store
-            .update_agent(me.workspace_id, me.id, changes)
-            .await?
-            .agent;
-    }
-    if let Some(status) = req.status {
-        me = state.store.set_agent_status(me.id, status).await?;
-    }
-    announce(&state, me.workspace_id, me.id).await?;
-    match req.status {
-        Some(AgentStatus::Online) => crate::routing::drain(&state, me.workspace_id).await?,
-        Some(AgentStatus::Offline) => {
-            crate::routing::agent_offline(&state, me.workspace_id, me.id).await?
-        }
-        _ => {}
-    }
-    Ok(axum::Json(me))
+    let done = agents::update_me(&state.app, &caller, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }
 
 pub async fn list_teams(
