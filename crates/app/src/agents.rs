@@ -5,7 +5,7 @@
 
 use livedesk_core::directory::AgentChanges;
 use livedesk_core::values::DisplayName;
-use livedesk_protocol::model::{Agent, AgentStatus, RequeueReason, Role};
+use livedesk_protocol::model::{Agent, AgentStatus, Role};
 use livedesk_protocol::rest::{UpdateAgent, UpdateMe};
 use uuid::Uuid;
 
@@ -22,9 +22,9 @@ pub fn capacity(n: u32) -> Result<u32> {
 }
 
 /// An admin changes an agent (`PATCH /agents/{id}`): name, role, capacity, inboxes, teams,
-/// and deactivation (offboarding) or reactivation. Deactivating is one transaction (set
-/// offline, signed out everywhere, conversations back to the queue); each returned
-/// conversation then gets its `requeued` line.
+/// and deactivation (offboarding) or reactivation. Deactivating is one transaction: set
+/// offline, signed out everywhere, conversations back to the queue, each with its `requeued`
+/// line.
 pub async fn update(app: &App, caller: &Caller, id: Uuid, req: UpdateAgent) -> Result<Done<()>> {
     let admin = caller.require_admin("changing agents")?;
     if id == admin.id && req.role.is_some_and(|r| r != Role::Admin) {
@@ -57,7 +57,7 @@ pub async fn update(app: &App, caller: &Caller, id: Uuid, req: UpdateAgent) -> R
             .ok_or_else(Error::not_found)?;
         tracing::info!(agent = %id, by = %admin.id, active, "agent activation changed");
         events.push(Event::AccessChanged { agent_id: id });
-        events.extend(triage::requeued(app, ws, &returned, RequeueReason::AgentDeactivated).await?);
+        events.extend(returned.into_iter().map(Event::ConversationUpdated));
     }
     events.push(Event::AgentChanged {
         workspace_id: ws,

@@ -353,23 +353,6 @@ pub async fn wake_snoozed(app: &App) -> Result<Done<usize>> {
     Ok(Done::with(woken.len(), events))
 }
 
-/// Conversations taken back from a deactivated agent: each gets its line and is shown as it is
-/// now; the workspace's queue then goes to whoever can take it.
-pub async fn requeued(
-    app: &App,
-    workspace_id: Uuid,
-    returned: &[Conversation],
-    reason: livedesk_protocol::model::RequeueReason,
-) -> Result<Vec<Event>> {
-    let mut events = Vec::new();
-    for c in returned {
-        record_line(app, c, TimelineEvent::Requeued { reason }).await?;
-        events.push(Event::ConversationUpdated(c.clone()));
-    }
-    events.push(Event::QueueMayMove { workspace_id });
-    Ok(events)
-}
-
 /// An agent went offline: their chats that no agent has answered go back to the queue (the
 /// store writes each one's line with it) and to whoever can take them; the others stay with
 /// them.

@@ -234,7 +234,8 @@ pub trait Store: crate::directory::Directory + Send + Sync + 'static {
     /// Deactivates (`active = false`) or reactivates an agent of the workspace, in one
     /// transaction. Deactivating also sets them offline, ends every session of theirs and
     /// takes every conversation they hold that is not resolved off them (open ones back into
-    /// the queue, keeping their place); those conversations are returned. Their messages and
+    /// the queue, keeping their place) with a `requeued` (`agent_deactivated`) timeline line
+    /// each; those conversations are returned as they are now. Their messages and
     /// history stay theirs. `None` when the workspace has no such agent.
     async fn set_agent_active(
         &self,

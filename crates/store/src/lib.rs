@@ -126,14 +126,56 @@ impl Committed {
         }
     }
 
+    /// The lane whose turn a conversation takes (UUIDv7's low bits are random).
+    pub(crate) fn lane(&self, conversation_id: uuid::Uuid) -> usize {
+        (conversation_id.as_u128() % self.turns.len() as u128) as usize
+    }
+
     /// Waits for the conversation's turn.
     pub(crate) async fn turn(
         &self,
         conversation_id: uuid::Uuid,
     ) -> tokio::sync::MutexGuard<'_, ()> {
-        // UUIDv7's low bits are random.
-        let lane = (conversation_id.as_u128() % self.turns.len() as u128) as usize;
-        self.turns[lane].lock().await
+        self.turns[self.lane(conversation_id)].lock().await
+    }
+
+    /// [`Self::in_turn`] for a transaction that commits messages of several conversations: it
+    /// holds every one's turn, taken in lane order (one-lane holders never wait for a second,
+    /// so this cannot deadlock with them or with another taker in lane order). `work` learns
+    /// which lanes it holds, to check that the conversations it writes are among them.
+    pub(crate) async fn in_turns<T, W, F>(
+        &self,
+        conversation_ids: &[uuid::Uuid],
+        work: F,
+    ) -> livedesk_core::store::StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Lanes) -> W,
+        W: std::future::Future<
+                Output = livedesk_core::store::StoreResult<(T, Vec<CommittedMessage>)>,
+            > + Send
+            + 'static,
+    {
+        let mut lanes: Vec<usize> = conversation_ids.iter().map(|id| self.lane(*id)).collect();
+        lanes.sort_unstable();
+        lanes.dedup();
+        let work = work(Lanes {
+            held: lanes.clone(),
+            of: self.turns.len(),
+        });
+        let me = self.clone();
+        let task = tokio::spawn(async move {
+            let mut turns = Vec::with_capacity(lanes.len());
+            for lane in lanes {
+                turns.push(me.turns[lane].lock().await);
+            }
+            let (value, messages) = work.await?;
+            me.tell(&messages);
+            drop(turns);
+            Ok(value)
+        });
+        task.await
+            .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?
     }
 
     /// Runs `work`, a transaction that commits messages of `conversation_id` and returns them
@@ -161,6 +203,20 @@ impl Committed {
         });
         task.await
             .map_err(|e| livedesk_core::store::StoreError::Internal(Box::new(e)))?
+    }
+}
+
+/// The turns a multi-conversation transaction holds ([`Committed::in_turns`]).
+pub(crate) struct Lanes {
+    held: Vec<usize>,
+    of: usize,
+}
+
+impl Lanes {
+    /// Whether writing `conversation_id` is within the turns held.
+    pub(crate) fn hold(&self, conversation_id: uuid::Uuid) -> bool {
+        let lane = (conversation_id.as_u128() % self.of as u128) as usize;
+        self.held.binary_search(&lane).is_ok()
     }
 }
 

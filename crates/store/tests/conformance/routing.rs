@@ -498,3 +498,109 @@ on_both_backends!(
         => a_change_writes_its_lines_and_routing_in_its_transaction_on_sqlite,
            a_change_writes_its_lines_and_routing_in_its_transaction_on_postgres,
 );
+
+/// Deactivating an agent: one transaction takes every conversation they hold that is not
+/// resolved off them, each with its `requeued` line at the seq the conversation shows, ends
+/// their sessions and sets them offline; reactivating takes nothing.
+async fn deactivating_an_agent_requeues_their_conversations_with_their_lines(
+    store: Arc<dyn Store>,
+) {
+    let w = world(&*store).await;
+    let now = livedesk_core::now_ms();
+    let assign = |()| ConversationChanges {
+        assignee_id: Some(Some(w.agent.id)),
+        ..Default::default()
+    };
+    let open = change(&*store, w.ws.id, w.conversation.id, assign(()))
+        .await
+        .unwrap();
+    let other = contact(&*store, &w.inbox).await;
+    let snoozed = conversation(&*store, &other).await;
+    change(&*store, w.ws.id, snoozed.id, assign(()))
+        .await
+        .unwrap();
+    let snooze = ConversationChanges {
+        status: Some(ConversationStatus::Snoozed),
+        snoozed_until: Some(now + 3_600_000),
+        ..Default::default()
+    };
+    change(&*store, w.ws.id, snoozed.id, snooze).await.unwrap();
+    let third = contact(&*store, &w.inbox).await;
+    let resolved = conversation(&*store, &third).await;
+    change(&*store, w.ws.id, resolved.id, assign(()))
+        .await
+        .unwrap();
+    let resolve = ConversationChanges {
+        status: Some(ConversationStatus::Resolved),
+        ..Default::default()
+    };
+    change(&*store, w.ws.id, resolved.id, resolve)
+        .await
+        .unwrap();
+    let hash = token();
+    store
+        .create_session(NewSession {
+            token_hash: hash.clone(),
+            agent_id: w.agent.id,
+            created_at: now,
+            expires_at: FAR_FUTURE,
+        })
+        .await
+        .unwrap();
+
+    let (agent, returned) = store
+        .set_agent_active(w.ws.id, w.agent.id, false)
+        .await
+        .unwrap()
+        .expect("the agent exists");
+    assert!(!agent.active);
+    assert_eq!(agent.status, AgentStatus::Offline);
+    let mut got = ids(&returned);
+    got.sort();
+    let mut want = vec![open.id, snoozed.id];
+    want.sort();
+    assert_eq!(got, want, "the resolved conversation stays theirs");
+    for c in &returned {
+        assert_eq!(c.assignee_id, None);
+        let last = store
+            .messages_before(c.id, i64::MAX, 1, Audience::Agent)
+            .await
+            .unwrap();
+        assert_eq!(last[0].seq, c.last_seq);
+        assert_eq!(
+            last[0].event,
+            Some(TimelineEvent::Requeued {
+                reason: RequeueReason::AgentDeactivated
+            })
+        );
+    }
+    let open_now = store.conversation(w.ws.id, open.id).await.unwrap().unwrap();
+    assert!(open_now.queued_at.is_some(), "back in the queue");
+    let resolved_now = store
+        .conversation(w.ws.id, resolved.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resolved_now.assignee_id, Some(w.agent.id));
+    assert!(store.session(&hash, now).await.unwrap().is_none());
+
+    let (agent, returned) = store
+        .set_agent_active(w.ws.id, w.agent.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(agent.active);
+    assert!(returned.is_empty());
+    assert!(store
+        .set_agent_active(w.ws.id, Uuid::now_v7(), false)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+on_both_backends!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    deactivating_an_agent_requeues_their_conversations_with_their_lines =>
+    deactivating_an_agent_requeues_their_conversations_with_their_lines_on_sqlite,
+    deactivating_an_agent_requeues_their_conversations_with_their_lines_on_postgres,
+);
