@@ -7,7 +7,7 @@
 //! message reaches its listeners exactly once and in order however it was written.
 
 use livedesk_core::routing::RouteOutcome;
-use livedesk_protocol::model::{Conversation, Notification, PageView, Receipts, Side};
+use livedesk_protocol::model::{AgentRef, Conversation, Notification, PageView, Receipts, Side};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -19,6 +19,11 @@ pub enum Event {
     /// What routing did: an assignment to tell its agent (and the visitor their wait is
     /// over), or a place in the queue that moved.
     Routed(RouteOutcome),
+    /// Routing offered an assignment nobody answered in time to another agent.
+    Reoffered {
+        conversation: Conversation,
+        from: AgentRef,
+    },
     /// Capacity may have freed in the workspace: its queue goes to whoever can take it now.
     QueueMayMove { workspace_id: Uuid },
     /// What an agent may see changed (role, memberships, sessions, deactivation): their open

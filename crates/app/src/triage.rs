@@ -365,3 +365,48 @@ pub async fn agent_offline(app: &App, workspace_id: Uuid, agent_id: Uuid) -> Res
     events.push(Event::QueueMayMove { workspace_id });
     Ok(Done::with((), events))
 }
+
+/// Offers assignments nobody answered in time (the inbox's `reoffer_secs`) to someone else; the
+/// agent who did not answer is set away first where the inbox says so. Returns how many were
+/// offered on.
+pub async fn reoffer_due(app: &App) -> Result<Done<usize>> {
+    let now = app.now_ms();
+    let mut events = Vec::new();
+    let mut offered = 0;
+    for (c, settings) in app.store.unanswered_assignments(500).await? {
+        let (Some(first), Some(at)) = (c.assignee_id, c.assigned_at) else {
+            continue;
+        };
+        if !livedesk_core::routing::due_for_reoffer(at, false, settings.reoffer_secs, now) {
+            continue;
+        }
+        let name = app
+            .store
+            .agent_entry(c.workspace_id, first)
+            .await?
+            .map(|e| e.agent.name)
+            .unwrap_or_default();
+        let outcome = app
+            .store
+            .route(c.workspace_id, c.id, Some(first), now)
+            .await?;
+        // The agent who did not answer is away before anyone hears of the re-offer.
+        if settings.reoffer_marks_away {
+            app.store
+                .set_agent_status(first, livedesk_protocol::model::AgentStatus::Away)
+                .await?;
+            events.push(Event::AgentChanged {
+                workspace_id: c.workspace_id,
+                agent_id: first,
+            });
+        }
+        if let RouteOutcome::Assigned(next) = outcome {
+            offered += 1;
+            events.push(Event::Reoffered {
+                conversation: next,
+                from: livedesk_protocol::model::AgentRef { id: first, name },
+            });
+        }
+    }
+    Ok(Done::with(offered, events))
+}

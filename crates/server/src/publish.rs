@@ -42,6 +42,9 @@ async fn one(state: &SharedState, event: &Event) -> ApiResult<()> {
         Event::ConversationCreated(c) => events::conversation_created(state, c),
         Event::ConversationUpdated(c) => events::conversation_updated(state, c),
         Event::Routed(outcome) => routing::announce(state, outcome).await?,
+        Event::Reoffered { conversation, from } => {
+            routing::assigned(state, conversation, Some((from.id, from.name.clone()))).await?
+        }
         Event::QueueMayMove { workspace_id } => routing::drain(state, *workspace_id).await?,
         Event::AccessChanged { agent_id } => events::access_changed(state, *agent_id),
         Event::AgentChanged {

@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use livedesk_core::routing::{self, due_for_reoffer, RouteOutcome};
+use livedesk_core::routing::{self, RouteOutcome};
 use livedesk_protocol::frames::VisitorFrame;
 use livedesk_protocol::model::{
     AgentRef, AgentStatus, Conversation, Notification, NotificationKind, RoutingPolicy,
@@ -51,7 +51,7 @@ pub async fn drain(state: &SharedState, workspace_id: Uuid) -> ApiResult<()> {
     Ok(())
 }
 
-async fn assigned(
+pub async fn assigned(
     state: &SharedState,
     c: &Conversation,
     from: Option<(Uuid, String)>,
@@ -273,38 +273,8 @@ pub async fn reoffer_loop(state: SharedState, mut tick: Ticker) {
 }
 
 async fn reoffer_due(state: &SharedState) -> ApiResult<()> {
-    let now = state.clock.now_ms();
-    for (c, settings) in state.store.unanswered_assignments(500).await? {
-        let (Some(first), Some(at)) = (c.assignee_id, c.assigned_at) else {
-            continue;
-        };
-        if !due_for_reoffer(at, false, settings.reoffer_secs, now) {
-            continue;
-        }
-        let before = state
-            .store
-            .agent_entry(c.workspace_id, first)
-            .await?
-            .map(|e| e.agent.name)
-            .unwrap_or_default();
-        let outcome = state
-            .store
-            .route(c.workspace_id, c.id, Some(first), now)
-            .await?;
-        // The agent who did not answer is away before anyone hears of the re-offer.
-        if settings.reoffer_marks_away {
-            state
-                .store
-                .set_agent_status(first, AgentStatus::Away)
-                .await?;
-            if let Some(entry) = crate::presence::agent_entry(state, c.workspace_id, first).await? {
-                events::agent_updated(state, entry);
-            }
-        }
-        if let RouteOutcome::Assigned(next) = outcome {
-            assigned(state, &next, Some((first, before))).await?;
-        }
-    }
+    let done = triage::reoffer_due(&state.app).await?;
+    publish::settle(state, done).await;
     Ok(())
 }
 
