@@ -122,3 +122,27 @@ pub async fn update_me(app: &App, caller: &Caller, req: UpdateMe) -> Result<Done
     }
     Ok(Done::with(me, events))
 }
+
+/// An agent left (no console of theirs for the whole grace time): they are set offline and
+/// their unanswered conversations go back to the queue.
+pub async fn gone_offline(app: &App, workspace_id: Uuid, agent_id: Uuid) -> Result<Done<()>> {
+    let Some(entry) = app.store.agent_entry(workspace_id, agent_id).await? else {
+        return Ok(Done::new(()));
+    };
+    let mut events = Vec::new();
+    if entry.agent.status != AgentStatus::Offline {
+        app.store
+            .set_agent_status(agent_id, AgentStatus::Offline)
+            .await?;
+        events.push(Event::AgentChanged {
+            workspace_id,
+            agent_id,
+        });
+    }
+    events.extend(
+        triage::agent_offline(app, workspace_id, agent_id)
+            .await?
+            .events,
+    );
+    Ok(Done::with((), events))
+}

@@ -11,8 +11,7 @@ use std::time::Duration;
 use livedesk_core::routing::{self, RouteOutcome};
 use livedesk_protocol::frames::VisitorFrame;
 use livedesk_protocol::model::{
-    AgentRef, AgentStatus, Conversation, Notification, NotificationKind, RoutingPolicy,
-    TimelineEvent,
+    AgentRef, Conversation, Notification, NotificationKind, RoutingPolicy, TimelineEvent,
 };
 use uuid::Uuid;
 
@@ -175,18 +174,6 @@ async fn positions(
     Ok(())
 }
 
-/// An agent went offline: their chats that no agent has answered go back to the queue (and
-/// to whoever can take them); the others stay with them.
-pub async fn agent_offline(
-    state: &SharedState,
-    workspace_id: Uuid,
-    agent_id: Uuid,
-) -> ApiResult<()> {
-    let done = triage::agent_offline(&state.app, workspace_id, agent_id).await?;
-    publish::settle(state, done).await;
-    Ok(())
-}
-
 /// Sets an agent offline when they had no console connected at any time during the grace
 /// time after their last one closed (or, at start-up, since the node started). The grace
 /// starts when this is called, not when the returned future first runs.
@@ -216,26 +203,9 @@ pub fn offline_after_grace(
 }
 
 async fn set_offline(state: SharedState, workspace_id: Uuid, agent_id: Uuid) {
-    let result = async {
-        let Some(entry) = state.store.agent_entry(workspace_id, agent_id).await? else {
-            return Ok(());
-        };
-        if entry.agent.status != AgentStatus::Offline {
-            state
-                .store
-                .set_agent_status(agent_id, AgentStatus::Offline)
-                .await?;
-            if let Some(entry) =
-                crate::presence::agent_entry(&state, workspace_id, agent_id).await?
-            {
-                events::agent_updated(&state, entry);
-            }
-        }
-        agent_offline(&state, workspace_id, agent_id).await
-    }
-    .await;
-    if let Err(e) = result {
-        tracing::warn!("could not set an agent offline: {e:?}");
+    match livedesk_app::agents::gone_offline(&state.app, workspace_id, agent_id).await {
+        Ok(done) => publish::settle(&state, done).await,
+        Err(e) => tracing::warn!("could not set an agent offline: {e}"),
     }
 }
 
