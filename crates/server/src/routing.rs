@@ -1,9 +1,10 @@
-//! When the server routes, and who hears of it. The decision itself is the store's (one
-//! transaction, candidates locked; see `livedesk_core::routing`); this module routes new
-//! conversations, drains the queue whenever capacity may have freed, returns an offline
-//! agent's unanswered chats, re-offers unanswered assignments, and tells the console
-//! (`conversation.updated`, a timeline event, a notification) and the visitors (their place in
-//! the queue).
+//! Routing's side in the server: who hears of it, and when its workers run. The decisions are
+//! the store's (one transaction, candidates locked; see `livedesk_core::routing`) and the
+//! commands' (`livedesk_app::triage`, `livedesk_app::agents`); this module drains the queue
+//! whenever the publisher is told capacity may have freed, tells the console
+//! (`conversation.updated`, a notification) and the visitors (their place in the queue) what
+//! routing did, and schedules the workers: re-offers, snooze wake-ups and the offline check
+//! after an agent's last console closed.
 
 use std::future::Future;
 use std::time::Duration;
