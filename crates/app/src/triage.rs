@@ -160,18 +160,7 @@ pub async fn update(
         labels,
         snoozed_until: req.snoozed_until,
     };
-    let changed = app
-        .store
-        .change_conversation(ConversationChange {
-            workspace_id: ws,
-            conversation_id: before.id,
-            changes,
-            by: agent_ref(agent),
-            cause: ChangeCause::Update,
-            if_assignee: checked_against(agent, before),
-            now: app.now_ms(),
-        })
-        .await?;
+    let changed = apply(app, agent, before, changes, ChangeCause::Update).await?;
     let mut events = settled(&changed);
     // Someone the agent assigned (routing's choice, after an unassign, is told by routing).
     if let Some(Some(to)) = assigned {
@@ -189,10 +178,29 @@ pub async fn update(
     Ok(Done::with(changed.after, events))
 }
 
-/// The assignee an agent's permission was checked against, which must still hold when the
-/// change is applied (supervisors and admins may change any conversation).
-fn checked_against(agent: &Agent, before: &Conversation) -> Option<Option<Uuid>> {
-    (!may_manage(agent)).then_some(before.assignee_id)
+/// Applies an agent's change in one transaction (with its lines and routing). The assignee
+/// their permission was checked against must still hold then (supervisors and admins may
+/// change any conversation).
+async fn apply(
+    app: &App,
+    agent: &Agent,
+    before: &Conversation,
+    changes: ConversationChanges,
+    cause: ChangeCause,
+) -> Result<Changed> {
+    let changed = app
+        .store
+        .change_conversation(ConversationChange {
+            workspace_id: before.workspace_id,
+            conversation_id: before.id,
+            changes,
+            by: agent_ref(agent),
+            cause,
+            if_assignee: (!may_manage(agent)).then_some(before.assignee_id),
+            now: app.now_ms(),
+        })
+        .await?;
+    Ok(changed)
 }
 
 /// After a change committed (with its lines and routing): everyone hears of it, of what
@@ -278,18 +286,7 @@ pub async fn transfer(
     };
     // One transaction: the change, the line, the note and (to a team) the routing by the
     // team's policy, or the queue.
-    let changed = app
-        .store
-        .change_conversation(ConversationChange {
-            workspace_id: ws,
-            conversation_id: before.id,
-            changes,
-            by: agent_ref(agent),
-            cause: ChangeCause::Transfer { note },
-            if_assignee: checked_against(agent, before),
-            now: app.now_ms(),
-        })
-        .await?;
+    let changed = apply(app, agent, before, changes, ChangeCause::Transfer { note }).await?;
     let mut events = settled(&changed);
     let after = changed.after;
     let text = match &note_text {

@@ -195,14 +195,15 @@ async fn a_duplicate_send_returns_the_first_ack_and_causes_nothing_again() {
         .value;
     let ada_caller = as_caller(&ada);
 
-    let first = chat::send_message(
-        &desk.app,
-        &ada_caller,
-        &c,
-        note("n-1", "@Bea look", vec![bea.id]),
-    )
-    .await
-    .unwrap();
+    let send = || {
+        chat::send_message(
+            &desk.app,
+            &ada_caller,
+            &c,
+            note("n-1", "@Bea look", vec![bea.id]),
+        )
+    };
+    let first = send().await.unwrap();
     assert!(!first.value.duplicate);
     match first.events.as_slice() {
         [Event::Notify {
@@ -216,14 +217,7 @@ async fn a_duplicate_send_returns_the_first_ack_and_causes_nothing_again() {
         other => panic!("unexpected events: {other:?}"),
     }
 
-    let again = chat::send_message(
-        &desk.app,
-        &ada_caller,
-        &c,
-        note("n-1", "@Bea look", vec![bea.id]),
-    )
-    .await
-    .unwrap();
+    let again = send().await.unwrap();
     assert!(again.value.duplicate);
     assert_eq!(again.value.seq, first.value.seq);
     assert_eq!(again.value.message_id, first.value.message_id);

@@ -443,6 +443,34 @@ macro_rules! impl_routing {
                 row.try_get::<Option<i64>, _>(0).map_err(classify)
             }
 
+            /// Runs `update` (a statement that changes the one conversation `id`) in a transaction
+            /// of its own, in the conversation's turn, and when it changed a row writes `line`
+            /// with it; returns the conversation as it is then, or `None` when nothing matched.
+            async fn change_with_line(
+                &self,
+                workspace_id: Uuid,
+                id: Uuid,
+                update: sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments<'static>>,
+                line: livedesk_protocol::model::TimelineEvent,
+                now: i64,
+            ) -> StoreResult<Option<Conversation>> {
+                let pool = self.writer().clone();
+                self.committed()
+                    .in_turn(id, async move {
+                        let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
+                        let mut lines = Vec::new();
+                        let done = update.execute(&mut *tx).await.map_err(classify)?;
+                        if done.rows_affected() == 0 {
+                            return Ok((None, lines));
+                        }
+                        Self::line_in(&mut tx, workspace_id, id, line, now, &mut lines).await?;
+                        let c = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await?;
+                        tx.commit().await.map_err(classify)?;
+                        Ok((c, lines))
+                    })
+                    .await
+            }
+
             /// An agent's open conversations that no agent has answered go back to the queue,
             /// each in a transaction of its own (in its turn) with its `requeued` line.
             async fn unassign_unanswered(&self, workspace_id: Uuid, agent_id: Uuid) -> StoreResult<Vec<Conversation>> {
@@ -458,36 +486,18 @@ macro_rules! impl_routing {
                 let now = self.now();
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
-                    let pool = self.writer().clone();
-                    let returned = self
-                        .committed()
-                        .in_turn(id, async move {
-                            let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
-                            let mut lines = Vec::new();
-                            let done = sqlx::query(
-                                "UPDATE conversations SET assignee_id = NULL, queued_at = COALESCE(queued_at, created_at) \
-                                 WHERE id = $1 AND workspace_id = $2 AND assignee_id = $3 AND status = 'open' AND NOT EXISTS \
-                                 (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text')",
-                            )
-                            .bind(id)
-                            .bind(workspace_id)
-                            .bind(agent_id)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(classify)?;
-                            if done.rows_affected() == 0 {
-                                return Ok((None, lines));
-                            }
-                            let line = livedesk_protocol::model::TimelineEvent::Requeued {
-                                reason: livedesk_protocol::model::RequeueReason::AgentOffline,
-                            };
-                            Self::line_in(&mut tx, workspace_id, id, line, now, &mut lines).await?;
-                            let c = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await?;
-                            tx.commit().await.map_err(classify)?;
-                            Ok((c, lines))
-                        })
-                        .await?;
-                    out.extend(returned);
+                    let update = sqlx::query(
+                        "UPDATE conversations SET assignee_id = NULL, queued_at = COALESCE(queued_at, created_at) \
+                         WHERE id = $1 AND workspace_id = $2 AND assignee_id = $3 AND status = 'open' AND NOT EXISTS \
+                         (SELECT 1 FROM messages m WHERE m.conversation_id = conversations.id AND m.author_kind = 'agent' AND m.kind = 'text')",
+                    )
+                    .bind(id)
+                    .bind(workspace_id)
+                    .bind(agent_id);
+                    let line = livedesk_protocol::model::TimelineEvent::Requeued {
+                        reason: livedesk_protocol::model::RequeueReason::AgentOffline,
+                    };
+                    out.extend(self.change_with_line(workspace_id, id, update, line, now).await?);
                 }
                 Ok(out)
             }
@@ -506,37 +516,19 @@ macro_rules! impl_routing {
                 .map_err(classify)?;
                 let mut woken = Vec::with_capacity(due.len());
                 for (id, workspace_id) in due {
-                    let pool = self.writer().clone();
-                    let c = self
-                        .committed()
-                        .in_turn(id, async move {
-                            let mut tx = pool.begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
-                            let mut lines = Vec::new();
-                            let done = sqlx::query(
-                                "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = $3 \
-                                 WHERE id = $1 AND workspace_id = $2 AND status = 'snoozed' \
-                                 AND snoozed_until IS NOT NULL AND snoozed_until <= $3",
-                            )
-                            .bind(id)
-                            .bind(workspace_id)
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(classify)?;
-                            if done.rows_affected() == 0 {
-                                return Ok((None, lines));
-                            }
-                            let line = livedesk_protocol::model::TimelineEvent::StatusChanged {
-                                by: None,
-                                status: ConversationStatus::Open,
-                            };
-                            Self::line_in(&mut tx, workspace_id, id, line, now, &mut lines).await?;
-                            let c = scoped(&mut *tx, CONVERSATION_COLS, "conversations", id, workspace_id, conversation_from_row).await?;
-                            tx.commit().await.map_err(classify)?;
-                            Ok((c, lines))
-                        })
-                        .await?;
-                    woken.extend(c);
+                    let update = sqlx::query(
+                        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = $3 \
+                         WHERE id = $1 AND workspace_id = $2 AND status = 'snoozed' \
+                         AND snoozed_until IS NOT NULL AND snoozed_until <= $3",
+                    )
+                    .bind(id)
+                    .bind(workspace_id)
+                    .bind(now);
+                    let line = livedesk_protocol::model::TimelineEvent::StatusChanged {
+                        by: None,
+                        status: ConversationStatus::Open,
+                    };
+                    woken.extend(self.change_with_line(workspace_id, id, update, line, now).await?);
                 }
                 Ok(woken)
             }
