@@ -1,27 +1,14 @@
-//! Starting a conversation, and the contacts an agent may start one with.
+//! Starting a conversation.
 
 use livedesk_core::directory::NewConversationRecord;
-use livedesk_protocol::model::{Agent, Contact, Conversation, Role};
+use livedesk_protocol::model::{Conversation, Role};
 use livedesk_protocol::rest::NewConversation;
 use livedesk_protocol::ErrorCode;
-use uuid::Uuid;
 
 use crate::chat::inbox_scope;
+use crate::contacts::contact_for;
 use crate::error::{Error, Result};
 use crate::{App, Caller, Done, Event};
-
-/// The contact, if the agent works its inbox; unknown and foreign ids are both `not_found`.
-pub async fn contact_for(app: &App, agent: &Agent, id: Uuid) -> Result<Contact> {
-    let contact = app
-        .store
-        .contact(agent.workspace_id, id)
-        .await?
-        .ok_or_else(Error::not_found)?;
-    match inbox_scope(app, agent).await? {
-        Some(inboxes) if !inboxes.contains(&contact.inbox_id) => Err(Error::not_found()),
-        _ => Ok(contact),
-    }
-}
 
 /// Opens a conversation: a visitor's own (in their inbox, to the team their details call
 /// for), or one an agent starts with a contact they may see, in an inbox they work. Stored

@@ -7,7 +7,9 @@
 //! message reaches its listeners exactly once and in order however it was written.
 
 use livedesk_core::routing::RouteOutcome;
-use livedesk_protocol::model::{AgentRef, Conversation, Notification, PageView, Receipts, Side};
+use livedesk_protocol::model::{
+    AgentRef, Contact, Conversation, Notification, PageView, Receipts, Side,
+};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
@@ -32,6 +34,10 @@ pub enum Event {
     /// An agent's directory entry changed (name, status, capacity, memberships): every
     /// console of the workspace shows it anew.
     AgentChanged { workspace_id: Uuid, agent_id: Uuid },
+    /// A contact was blocked: their visitor sockets close.
+    ContactBlocked { contact_id: Uuid },
+    /// A contact's details changed.
+    ContactUpdated(Contact),
     /// A notification for one agent.
     Notify {
         agent_id: Uuid,

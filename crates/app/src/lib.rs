@@ -17,6 +17,7 @@ use livedesk_core::WallClock;
 pub mod agents;
 pub mod caller;
 pub mod chat;
+pub mod contacts;
 pub mod conversations;
 pub mod error;
 pub mod event;

@@ -55,6 +55,8 @@ async fn one(state: &SharedState, event: &Event) -> ApiResult<()> {
                 events::agent_updated(state, entry);
             }
         }
+        Event::ContactBlocked { contact_id } => events::contact_blocked(state, *contact_id),
+        Event::ContactUpdated(contact) => events::contact_updated(state, contact.clone()),
         Event::Notify {
             agent_id,
             notification,

@@ -2,21 +2,19 @@
 //! on the site now.
 
 use axum::extract::State;
-use livedesk_core::store::{ContactChanges, ConversationFilter};
-use livedesk_core::values::{DisplayName, Email};
+use livedesk_core::store::ConversationFilter;
 use livedesk_protocol::model::Contact;
 use livedesk_protocol::rest::{ContactDetail, LiveVisitorList, UpdateContact};
-use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
 use crate::auth::Authed;
-use crate::error::{ApiError, ApiResult};
-use crate::events;
+use crate::error::ApiResult;
 use crate::presence;
+use crate::publish;
 use crate::state::SharedState;
 use livedesk_app::chat;
-use livedesk_app::conversations::contact_for;
+use livedesk_app::contacts::{self, contact_for};
 
 pub async fn show(
     State(state): State<SharedState>,
@@ -47,56 +45,15 @@ pub async fn show(
     }))
 }
 
-/// Agents edit a contact's name, e-mail and custom attributes (merged; `null` removes a key).
-/// A verified contact's name and e-mail come from the customer's backend only.
+/// Agents edit a contact's details and attributes, and block or unblock the visitor.
 pub async fn update(
     State(state): State<SharedState>,
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
     Json(req): Json<UpdateContact>,
 ) -> ApiResult<axum::Json<Contact>> {
-    let (agent, _) = caller.require_agent()?;
-    let contact = contact_for(&state.app, agent, id).await?;
-    if contact.verified && (req.name.is_some() || req.email.is_some()) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "a verified contact's name and email are set by the customer's backend",
-        ));
-    }
-    let changes = ContactChanges {
-        name: req
-            .name
-            .map(|n| DisplayName::parse(&n))
-            .transpose()?
-            .map(|n| n.as_str().to_owned()),
-        email: req
-            .email
-            .map(|e| Email::parse(&e))
-            .transpose()?
-            .map(|e| e.as_str().to_owned()),
-        attributes: req
-            .attributes
-            .map(|a| super::widget::merge_attributes(contact.attributes.clone(), a))
-            .transpose()?,
-        ..ContactChanges::default()
-    };
-    let mut contact = state
-        .store
-        .update_contact(agent.workspace_id, id, changes)
-        .await?;
-    if let Some(blocked) = req.blocked {
-        contact = state
-            .store
-            .set_contact_blocked(agent.workspace_id, id, blocked)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        if blocked {
-            events::contact_blocked(&state, id);
-        }
-        tracing::info!(contact = %id, by = %agent.id, blocked, "contact block changed");
-    }
-    events::contact_updated(&state, contact.clone());
-    Ok(axum::Json(contact))
+    let done = contacts::update(&state.app, &caller, id, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }
 
 /// Visitors with the widget open now, in the inboxes the agent works.

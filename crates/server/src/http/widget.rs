@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use livedesk_app::contacts;
 use livedesk_core::now_ms;
 use livedesk_core::store::ContactChanges;
 use livedesk_core::values::{DisplayName, Email};
@@ -15,7 +16,6 @@ use livedesk_protocol::rest::{
 };
 use livedesk_protocol::ErrorCode;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
@@ -154,48 +154,6 @@ fn visitor_contact(c: Contact) -> VisitorContact {
     }
 }
 
-/// Custom attributes: at most 50 keys of `[A-Za-z0-9_.-]{1,64}`, values strings (≤ 1000
-/// characters), numbers, booleans or null (null removes the key).
-pub(super) fn merge_attributes(
-    mut current: Map<String, Value>,
-    changes: Map<String, Value>,
-) -> Result<Map<String, Value>, ApiError> {
-    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why);
-    for (key, value) in changes {
-        let key_ok = (1..=64).contains(&key.len())
-            && key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
-        if !key_ok {
-            return Err(bad(format!(
-                "attribute key '{key}' must be 1-64 of A-Z, a-z, 0-9, '_', '.', '-'"
-            )));
-        }
-        match value {
-            Value::Null => {
-                current.remove(&key);
-            }
-            Value::String(ref s) if s.chars().count() > 1000 => {
-                return Err(bad(format!(
-                    "attribute '{key}' is longer than 1000 characters"
-                )))
-            }
-            Value::String(_) | Value::Number(_) | Value::Bool(_) => {
-                current.insert(key, value);
-            }
-            _ => {
-                return Err(bad(format!(
-                    "attribute '{key}' must be a string, number, boolean or null"
-                )))
-            }
-        }
-    }
-    if current.len() > 50 {
-        return Err(bad("a contact has at most 50 attributes".into()));
-    }
-    Ok(current)
-}
-
 /// `PATCH /api/v1/widget/contact`: the visitor's own, unverified details and attributes.
 /// Once a contact is verified, its name and e-mail come only from the customer's backend.
 pub async fn update_contact(
@@ -229,7 +187,7 @@ pub async fn update_contact(
         .map(|e| e.as_str().to_owned());
     let attributes = req
         .attributes
-        .map(|a| merge_attributes(contact.attributes.clone(), a))
+        .map(|a| contacts::merge_attributes(contact.attributes.clone(), a))
         .transpose()?;
     let changes = ContactChanges {
         name,
