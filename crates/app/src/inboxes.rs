@@ -52,13 +52,7 @@ pub async fn update(app: &App, caller: &Caller, id: Uuid, req: UpdateInbox) -> R
     }
     let mut settings = current.settings.clone();
     if let Some(color) = req.color {
-        let ok = color.len() == 7
-            && color.starts_with('#')
-            && color[1..].bytes().all(|b| b.is_ascii_hexdigit());
-        if !ok {
-            return Err(Error::invalid("color must look like #1f6feb"));
-        }
-        settings.color = color.to_ascii_lowercase();
+        settings.color = crate::workspace::color(&color)?;
     }
     if let Some(p) = req.position {
         settings.position = p;

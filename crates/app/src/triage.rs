@@ -46,15 +46,7 @@ fn check_permission(
 fn validate_labels(labels: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for l in labels {
-        let l = l.trim();
-        let ok = !l.is_empty()
-            && l.chars().count() <= 40
-            && !l.chars().any(|c| c == '"' || c == '\\' || c.is_control());
-        if !ok {
-            return Err(Error::invalid(
-                "a label is 1–40 characters without quotes, backslashes or control characters",
-            ));
-        }
+        let l = crate::workspace::label_name(l)?;
         if !out.iter().any(|o| o == l) {
             out.push(l.to_owned());
         }

@@ -17,7 +17,7 @@ use livedesk_protocol::model::{
     RoutingPolicy, RoutingSettings, TimelineEvent,
 };
 use livedesk_protocol::rest::{
-    NewConversation, Transfer, UpdateAgent, UpdateConversation, UpdateInbox,
+    NewConversation, NewLabel, TeamChanges, Transfer, UpdateAgent, UpdateConversation, UpdateInbox,
 };
 use livedesk_protocol::ErrorCode;
 use livedesk_store::sqlite::SqliteStore;
@@ -460,4 +460,96 @@ async fn changing_what_an_agent_may_see_tells_their_sockets_and_offboarding_requ
         })
         .collect();
     assert_eq!(told, [ada.id], "only whoever joined or left");
+}
+
+#[tokio::test]
+async fn a_teams_new_members_let_its_queue_move_and_labels_are_checked_once_for_both_uses() {
+    let desk = Desk::new().await;
+    let admin = as_caller(&desk.agent("Root", Role::Admin).await);
+    let ada = desk.agent("Ada", Role::Agent).await;
+    let team = livedesk_app::workspace::create_team(
+        &desk.app,
+        &admin,
+        TeamChanges {
+            name: Some("Billing".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(team.events.is_empty());
+    let renamed = livedesk_app::workspace::update_team(
+        &desk.app,
+        &admin,
+        team.value.id,
+        TeamChanges {
+            name: Some("Invoices".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(renamed.events.is_empty(), "a new name moves nobody's queue");
+    let joined = livedesk_app::workspace::update_team(
+        &desk.app,
+        &admin,
+        team.value.id,
+        TeamChanges {
+            member_ids: Some(vec![ada.id]),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(joined.value.member_ids, [ada.id]);
+    assert!(matches!(
+        joined.events.as_slice(),
+        [Event::QueueMayMove { workspace_id }] if *workspace_id == desk.ws
+    ));
+    // Agents may not change teams.
+    let err = livedesk_app::workspace::delete_team(&desk.app, &as_caller(&ada), team.value.id)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden);
+
+    // One rule for a label's name, whether it is created or put on a conversation.
+    let bad = NewLabel {
+        name: "say \"hi\"".into(),
+        color: None,
+    };
+    let err = livedesk_app::workspace::create_label(&desk.app, &admin, bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ValidationFailed);
+    let (_, visitor) = desk.visitor().await;
+    let c = conversations::open(&desk.app, &visitor, NewConversation::default())
+        .await
+        .unwrap()
+        .value;
+    let label = UpdateConversation {
+        labels: Some(vec!["say \"hi\"".into()]),
+        ..Default::default()
+    };
+    let Caller::Agent { agent, .. } = &admin else {
+        unreachable!()
+    };
+    let err = triage::update(&desk.app, agent, &c, label)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.message,
+        "a label is 1–40 characters without quotes, backslashes or control characters"
+    );
+    let good = NewLabel {
+        name: "  VIP ".into(),
+        color: Some("#ABCDEF".into()),
+    };
+    let made = livedesk_app::workspace::create_label(&desk.app, &admin, good)
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(
+        (made.name.as_str(), made.color.as_str()),
+        ("VIP", "#abcdef")
+    );
 }

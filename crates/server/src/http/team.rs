@@ -3,18 +3,16 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use livedesk_app::agents;
-use livedesk_core::values::DisplayName;
-use livedesk_protocol::model::{Agent, AgentEntry, CannedResponse, Label, Role, Team};
+use livedesk_app::{agents, workspace};
+use livedesk_protocol::model::{Agent, AgentEntry, CannedResponse, Label, Team};
 use livedesk_protocol::rest::{
     AgentList, CannedResponseBody, CannedResponseList, LabelList, NewLabel, SessionsEnded,
     TeamChanges, TeamList, UpdateAgent, UpdateMe,
 };
-use livedesk_protocol::ErrorCode;
 use uuid::Uuid;
 
 use super::extract::{Json, Path};
-use crate::auth::{Authed, Caller};
+use crate::auth::Authed;
 use crate::error::{ApiError, ApiResult};
 use crate::presence;
 use crate::publish;
@@ -86,14 +84,11 @@ pub async fn create_team(
     Authed(caller): Authed,
     Json(req): Json<TeamChanges>,
 ) -> ApiResult<(StatusCode, axum::Json<Team>)> {
-    let admin = caller.require_admin("creating teams")?;
-    let name = DisplayName::parse(req.name.as_deref().unwrap_or_default())?;
-    let members = req.member_ids.unwrap_or_default();
-    let team = state
-        .store
-        .create_team(admin.workspace_id, &name, &members)
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(team)))
+    let done = workspace::create_team(&state.app, &caller, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(publish::settle(&state, done).await),
+    ))
 }
 
 pub async fn update_team(
@@ -102,19 +97,8 @@ pub async fn update_team(
     Path(id): Path<Uuid>,
     Json(req): Json<TeamChanges>,
 ) -> ApiResult<axum::Json<Team>> {
-    let admin = caller.require_admin("changing teams")?;
-    let name = req.name.as_deref().map(DisplayName::parse).transpose()?;
-    let team = state
-        .store
-        .update_team(
-            admin.workspace_id,
-            id,
-            name.as_ref(),
-            req.member_ids.as_deref(),
-            req.policy,
-        )
-        .await?;
-    Ok(axum::Json(team))
+    let done = workspace::update_team(&state.app, &caller, id, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }
 
 pub async fn delete_team(
@@ -122,36 +106,9 @@ pub async fn delete_team(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let admin = caller.require_admin("deleting teams")?;
-    state.store.delete_team(admin.workspace_id, id).await?;
+    let done = workspace::delete_team(&state.app, &caller, id).await?;
+    publish::settle(&state, done).await;
     Ok(StatusCode::NO_CONTENT)
-}
-
-fn manager(caller: &Caller, what: &str) -> ApiResult<Uuid> {
-    match caller {
-        Caller::Agent { agent, .. } if matches!(agent.role, Role::Admin | Role::Supervisor) => {
-            Ok(agent.workspace_id)
-        }
-        _ => Err(ApiError::forbidden(what)),
-    }
-}
-
-/// A saved reply, checked: a lower-case shortcut, a title and a body within limits.
-fn canned(req: CannedResponseBody, max_chars: usize) -> ApiResult<(String, String, String)> {
-    let shortcut = req.shortcut.trim().to_owned();
-    let ok = (1..=32).contains(&shortcut.len())
-        && shortcut
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !ok {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "shortcut must be 1–32 of a-z, 0-9, '-' and '_'",
-        ));
-    }
-    let title = req.title.trim().chars().take(100).collect::<String>();
-    let body = livedesk_core::values::MessageBody::parse(req.body, max_chars)?.into_inner();
-    Ok((shortcut, title, body))
 }
 
 pub async fn list_canned(
@@ -172,13 +129,11 @@ pub async fn create_canned(
     Authed(caller): Authed,
     Json(req): Json<CannedResponseBody>,
 ) -> ApiResult<(StatusCode, axum::Json<CannedResponse>)> {
-    let ws = manager(&caller, "managing saved replies")?;
-    let (shortcut, title, body) = canned(req, state.config.limits.max_message_chars)?;
-    let c = state
-        .store
-        .create_canned_response(ws, &shortcut, &title, &body)
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(c)))
+    let done = workspace::create_canned(&state.app, &caller, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(publish::settle(&state, done).await),
+    ))
 }
 
 pub async fn update_canned(
@@ -187,14 +142,8 @@ pub async fn update_canned(
     Path(id): Path<Uuid>,
     Json(req): Json<CannedResponseBody>,
 ) -> ApiResult<axum::Json<CannedResponse>> {
-    let ws = manager(&caller, "managing saved replies")?;
-    let (shortcut, title, body) = canned(req, state.config.limits.max_message_chars)?;
-    Ok(axum::Json(
-        state
-            .store
-            .update_canned_response(ws, id, &shortcut, &title, &body)
-            .await?,
-    ))
+    let done = workspace::update_canned(&state.app, &caller, id, req).await?;
+    Ok(axum::Json(publish::settle(&state, done).await))
 }
 
 pub async fn delete_canned(
@@ -202,8 +151,8 @@ pub async fn delete_canned(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let ws = manager(&caller, "managing saved replies")?;
-    state.store.delete_canned_response(ws, id).await?;
+    let done = workspace::delete_canned(&state.app, &caller, id).await?;
+    publish::settle(&state, done).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -222,31 +171,11 @@ pub async fn create_label(
     Authed(caller): Authed,
     Json(req): Json<NewLabel>,
 ) -> ApiResult<(StatusCode, axum::Json<Label>)> {
-    let admin = caller.require_admin("managing labels")?;
-    let name = req.name.trim();
-    let bad = |why: &str| ApiError::new(ErrorCode::ValidationFailed, why);
-    if name.is_empty()
-        || name.chars().count() > 40
-        || name
-            .chars()
-            .any(|c| c == '"' || c == '\\' || c.is_control())
-    {
-        return Err(bad(
-            "a label is 1–40 characters without quotes, backslashes or control characters",
-        ));
-    }
-    let color = req.color.unwrap_or_else(|| "#6e7781".into());
-    if !(color.len() == 7
-        && color.starts_with('#')
-        && color[1..].bytes().all(|b| b.is_ascii_hexdigit()))
-    {
-        return Err(bad("color must look like #1f6feb"));
-    }
-    let label = state
-        .store
-        .create_label(admin.workspace_id, name, &color.to_ascii_lowercase())
-        .await?;
-    Ok((StatusCode::CREATED, axum::Json(label)))
+    let done = workspace::create_label(&state.app, &caller, req).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(publish::settle(&state, done).await),
+    ))
 }
 
 pub async fn delete_label(
@@ -254,7 +183,7 @@ pub async fn delete_label(
     Authed(caller): Authed,
     Path(id): Path<Uuid>,
 ) -> ApiResult<StatusCode> {
-    let admin = caller.require_admin("managing labels")?;
-    state.store.delete_label(admin.workspace_id, id).await?;
+    let done = workspace::delete_label(&state.app, &caller, id).await?;
+    publish::settle(&state, done).await;
     Ok(StatusCode::NO_CONTENT)
 }
