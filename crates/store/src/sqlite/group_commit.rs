@@ -8,9 +8,10 @@
 //! is committed at once, alone. Batches form from the appends that queue up while a commit is
 //! in flight.
 //!
-//! Right after a commit, before answering anyone, the task tells the commit listener of the
-//! messages it stored, in the order it gave them their seqs: that is what makes events leave
-//! in seq order by construction (the callers, woken together, run in any order).
+//! After a commit, once its callers are answered and before the next batch, the task tells
+//! the commit listener of the messages it stored, in the order it gave them their seqs: that
+//! is what makes events leave in seq order by construction (the callers, woken together, run
+//! in any order).
 //!
 //! Each append keeps the meaning it has on its own:
 //! - the conversation must exist in the named workspace, or that append alone fails with
@@ -42,6 +43,9 @@ use crate::Committed;
 
 /// Appends committed in one transaction at most.
 pub const MAX_BATCH: usize = 256;
+
+/// Yields after a commit while they bring new appends, at most.
+const MAX_FILL_YIELDS: usize = 8;
 /// Message bytes (bodies and attachment descriptions) in one transaction at most; a batch
 /// always takes at least one append, however large.
 pub const MAX_BATCH_BYTES: usize = 1 << 20;
@@ -112,13 +116,24 @@ async fn run(
         commit(&pool, &mut batch, &committed, &*clock).await;
         // The callers just answered are runnable, and many send their next message at once:
         // let them queue it before the next batch is cut, so that batches stay full instead
-        // of alternating between one append and the rest. A yield, not a timer: with nothing
-        // else to run it returns at once, and an append arriving when idle never waits.
-        tokio::task::yield_now().await;
+        // of alternating between one append and the rest. Yields, not a timer: with nothing
+        // else to run a yield returns at once, and an append arriving when idle never waits.
+        // One yield is not enough: the runtime resumes a yielding task after a bounded number
+        // of others, and the sockets woken by the commit's events run before the callers.
+        // So it yields again while the last yield brought new appends.
+        let mut queued = jobs.len();
+        for _ in 0..MAX_FILL_YIELDS {
+            tokio::task::yield_now().await;
+            let now = jobs.len();
+            if now == queued || now >= MAX_BATCH {
+                break;
+            }
+            queued = now;
+        }
     }
 }
 
-/// Stores `batch`, tells the listener, answers every caller, and leaves `batch` empty.
+/// Stores `batch`, answers every caller, tells the listener, and leaves `batch` empty.
 async fn commit(
     pool: &SqlitePool,
     batch: &mut Vec<Job>,
@@ -136,12 +151,9 @@ async fn commit(
         ok = outcomes.is_ok(),
         "group commit"
     );
-    let outcomes = match outcomes {
-        Ok((outcomes, messages)) => {
-            committed.tell(&messages);
-            outcomes
-        }
-        Err(err) if batch.len() == 1 => vec![Err(err)],
+    let (outcomes, messages) = match outcomes {
+        Ok(done) => done,
+        Err(err) if batch.len() == 1 => (vec![Err(err)], Vec::new()),
         Err(err) => {
             tracing::warn!(
                 error = %err,
@@ -149,17 +161,16 @@ async fn commit(
                 "group commit failed; storing its appends one by one"
             );
             let mut outcomes = Vec::with_capacity(batch.len());
+            let mut messages = Vec::new();
             for job in batch.iter() {
                 let outcome =
                     super::append_in_transaction(pool, job.new.clone(), clock.now_ms()).await;
                 outcomes.push(outcome.map(|(appended, message)| {
-                    if let Some(message) = message {
-                        committed.tell(std::slice::from_ref(&message));
-                    }
+                    messages.extend(message);
                     appended
                 }));
             }
-            outcomes
+            (outcomes, messages)
         }
     };
     for (job, outcome) in batch.drain(..).zip(outcomes) {
@@ -167,6 +178,12 @@ async fn commit(
         // (and a retry of it is a duplicate).
         let _ = job.reply.send(outcome);
     }
+    // The listener hears the batch after its callers are answered, still within this turn and
+    // before the next batch: the order stays the seq order. Answering first lets each caller
+    // queue its acknowledgement before its socket's writer wakes for the message's event, so
+    // the writer wakes once for both (telling first woke every sender's writer twice a
+    // message, which cost a fifth of the persisted messages per second).
+    committed.tell(&messages);
 }
 
 /// The duplicate key, compared as the `messages_dedupe` index does: a missing author id
