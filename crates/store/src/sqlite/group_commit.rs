@@ -118,9 +118,9 @@ async fn run(
         // let them queue it before the next batch is cut, so that batches stay full instead
         // of alternating between one append and the rest. Yields, not a timer: with nothing
         // else to run a yield returns at once, and an append arriving when idle never waits.
-        // One yield is not enough: the runtime resumes a yielding task after a bounded number
-        // of others, and the sockets woken by the commit's events run before the callers.
-        // So it yields again while the last yield brought new appends.
+        // One yield is not always enough: the runtime resumes a yielding task after a bounded
+        // number of others, and the sockets woken by the commit's events are among them. So
+        // it yields again while the last yield brought new appends.
         let mut queued = jobs.len();
         for _ in 0..MAX_FILL_YIELDS {
             tokio::task::yield_now().await;
