@@ -326,3 +326,29 @@ pub async fn page_view(app: &App, caller: &Caller, visit: PageVisit) -> Result<D
         }],
     ))
 }
+
+/// The longest visitor draft passed on to agents.
+const MAX_DRAFT_CHARS: usize = 2000;
+
+/// Someone started or stopped typing. Nothing is stored: agents hear it (with a visitor's
+/// draft, clipped), the visitor hears agents only, never a draft.
+pub fn typing(
+    caller: &Caller,
+    conversation: &Conversation,
+    on: bool,
+    draft: Option<String>,
+) -> Done<()> {
+    let draft = match caller {
+        Caller::Visitor(_) if on => draft.map(|d| d.chars().take(MAX_DRAFT_CHARS).collect()),
+        _ => None,
+    };
+    Done::with(
+        (),
+        vec![Event::Typing {
+            conversation: conversation.clone(),
+            author: caller.author(),
+            on,
+            draft,
+        }],
+    )
+}

@@ -8,7 +8,7 @@
 
 use livedesk_core::routing::RouteOutcome;
 use livedesk_protocol::model::{
-    AgentRef, Contact, Conversation, Notification, PageView, Receipts, Side,
+    AgentRef, Author, Contact, Conversation, Notification, PageView, Receipts, Side,
 };
 use uuid::Uuid;
 
@@ -48,6 +48,13 @@ pub enum Event {
         conversation: Conversation,
         side: Side,
         receipts: Receipts,
+    },
+    /// Someone started or stopped typing (with a visitor's draft, for agents only).
+    Typing {
+        conversation: Conversation,
+        author: Author,
+        on: bool,
+        draft: Option<String>,
     },
     /// A visitor opened a page.
     PageView {

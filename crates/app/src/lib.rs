@@ -23,6 +23,7 @@ pub mod error;
 pub mod event;
 pub mod inboxes;
 pub mod triage;
+pub mod visitors;
 pub mod workspace;
 
 pub use caller::Caller;

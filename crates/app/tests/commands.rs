@@ -112,7 +112,7 @@ impl Desk {
         let token = Uuid::new_v4().as_bytes().to_vec();
         let contact = self
             .store()
-            .create_visitor(&self.inbox, &token, FAR_FUTURE)
+            .create_visitor(&self.inbox, &token, FAR_FUTURE, None)
             .await
             .unwrap();
         let caller = Caller::Visitor(VisitorSession {
@@ -551,5 +551,122 @@ async fn a_teams_new_members_let_its_queue_move_and_labels_are_checked_once_for_
     assert_eq!(
         (made.name.as_str(), made.color.as_str()),
         ("VIP", "#abcdef")
+    );
+}
+
+#[tokio::test]
+async fn a_new_visitor_is_stored_with_their_browser_and_edits_their_own_details() {
+    use livedesk_app::visitors::{self, OwnDetails};
+    let desk = Desk::new().await;
+    let long_browser = "Mozilla/5.0 ".repeat(100);
+    let contact = visitors::start_session(
+        &desk.app,
+        &desk.inbox,
+        b"a token hash",
+        FAR_FUTURE,
+        Some(&long_browser),
+    )
+    .await
+    .unwrap();
+    let (browser, _) = desk
+        .store()
+        .contact_device(desk.ws, contact.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.map(|b| b.chars().count()),
+        Some(400),
+        "the browser is kept with the new contact, clipped"
+    );
+    let session = desk
+        .store()
+        .visitor_session(b"a token hash", 0)
+        .await
+        .unwrap()
+        .expect("the session is stored with the contact");
+    assert_eq!(session.contact_id, contact.id);
+
+    let caller = Caller::Visitor(session);
+    let mut attributes = serde_json::Map::new();
+    attributes.insert("plan".into(), "pro".into());
+    let details = OwnDetails {
+        name: Some("Ada".into()),
+        email: Some("ada@example.com".into()),
+        attributes: Some(attributes),
+    };
+    let done = visitors::update_details(&desk.app, &caller, details)
+        .await
+        .unwrap();
+    assert_eq!(done.value.name.as_deref(), Some("Ada"));
+    assert_eq!(done.value.attributes.get("plan"), Some(&"pro".into()));
+    assert!(
+        matches!(done.events.as_slice(), [Event::ContactUpdated(c)] if c.id == contact.id),
+        "{:?}",
+        done.events
+    );
+
+    let bad = OwnDetails {
+        email: Some("not an address".into()),
+        ..Default::default()
+    };
+    let err = visitors::update_details(&desk.app, &caller, bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::ValidationFailed);
+
+    let agent = desk.agent("Bob", Role::Agent).await;
+    let err = visitors::update_details(&desk.app, &as_caller(&agent), OwnDetails::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::Forbidden, "a visitor's own call");
+}
+
+#[tokio::test]
+async fn typing_passes_a_visitors_draft_clipped_and_never_an_agents() {
+    let desk = Desk::new().await;
+    let (contact, visitor) = desk.visitor().await;
+    let agent = desk.agent("Bob", Role::Agent).await;
+    let opened = conversations::open(
+        &desk.app,
+        &visitor,
+        NewConversation {
+            contact_id: Some(contact.id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let conversation = opened.value;
+    let draft_of = |done: livedesk_app::Done<()>| match done.events.as_slice() {
+        [Event::Typing { draft, .. }] => draft.clone(),
+        other => panic!("one typing event, got {other:?}"),
+    };
+    let long = "x".repeat(5000);
+    let seen = draft_of(chat::typing(
+        &visitor,
+        &conversation,
+        true,
+        Some(long.clone()),
+    ));
+    assert_eq!(seen.map(|d| d.len()), Some(2000));
+    assert_eq!(
+        draft_of(chat::typing(
+            &visitor,
+            &conversation,
+            false,
+            Some(long.clone())
+        )),
+        None,
+        "no draft once the visitor stopped"
+    );
+    assert_eq!(
+        draft_of(chat::typing(
+            &as_caller(&agent),
+            &conversation,
+            true,
+            Some(long)
+        )),
+        None,
+        "an agent's draft is never passed on"
     );
 }

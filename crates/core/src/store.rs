@@ -262,12 +262,14 @@ pub trait Store: crate::directory::Directory + Send + Sync + 'static {
     async fn inbox(&self, inbox_id: Uuid) -> StoreResult<Option<Inbox>>;
     async fn list_inboxes(&self, workspace_id: Uuid) -> StoreResult<Vec<Inbox>>;
 
-    /// Creates an anonymous contact in `inbox` and a visitor session for it.
+    /// Creates an anonymous contact in `inbox`, with the browser it came with, and a visitor
+    /// session for it, in one transaction.
     async fn create_visitor(
         &self,
         inbox: &Inbox,
         token_hash: &[u8],
         expires_at: Millis,
+        user_agent: Option<&str>,
     ) -> StoreResult<Contact>;
     async fn visitor_session(
         &self,

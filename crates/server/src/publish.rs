@@ -57,6 +57,12 @@ async fn one(state: &SharedState, event: &Event) -> ApiResult<()> {
         }
         Event::ContactBlocked { contact_id } => events::contact_blocked(state, *contact_id),
         Event::ContactUpdated(contact) => events::contact_updated(state, contact.clone()),
+        Event::Typing {
+            conversation,
+            author,
+            on,
+            draft,
+        } => events::typing(state, conversation, author, *on, draft.clone()),
         Event::Notify {
             agent_id,
             notification,

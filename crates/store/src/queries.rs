@@ -624,6 +624,7 @@ macro_rules! impl_store {
                 inbox: &Inbox,
                 token_hash: &[u8],
                 expires_at: i64,
+                user_agent: Option<&str>,
             ) -> StoreResult<Contact> {
                 let contact = Contact {
                     id: Uuid::now_v7(),
@@ -639,12 +640,13 @@ macro_rules! impl_store {
                 };
                 let mut tx = self.writer().begin_with(<$db as $crate::WriteTx>::BEGIN).await.map_err(classify)?;
                 sqlx::query(
-                    "INSERT INTO contacts (id, workspace_id, inbox_id, created_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO contacts (id, workspace_id, inbox_id, created_at, user_agent) VALUES ($1, $2, $3, $4, $5)",
                 )
                 .bind(contact.id)
                 .bind(contact.workspace_id)
                 .bind(contact.inbox_id)
                 .bind(contact.created_at)
+                .bind(user_agent)
                 .execute(&mut *tx)
                 .await
                 .map_err(classify)?;

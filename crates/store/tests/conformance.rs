@@ -172,7 +172,7 @@ async fn agent(store: &dyn Store, ws: &Workspace, address: &str, role: Role) -> 
 /// A visitor contact in `inbox` (with a long-lived visitor session nobody uses).
 async fn contact(store: &dyn Store, inbox: &Inbox) -> Contact {
     store
-        .create_visitor(inbox, &token(), FAR_FUTURE)
+        .create_visitor(inbox, &token(), FAR_FUTURE, None)
         .await
         .unwrap()
 }
@@ -1610,7 +1610,7 @@ async fn visitors_get_a_contact_and_a_session(store: Arc<dyn Store>) {
     let app = inbox(s, &ws, "App").await;
 
     let hash = token();
-    let visitor = s.create_visitor(&web, &hash, 9_000).await.unwrap();
+    let visitor = s.create_visitor(&web, &hash, 9_000, None).await.unwrap();
     assert_eq!((visitor.workspace_id, visitor.inbox_id), (ws.id, web.id));
     assert_eq!(
         (visitor.name.as_deref(), visitor.email.as_deref()),
@@ -1649,8 +1649,20 @@ async fn visitors_get_a_contact_and_a_session(store: Arc<dyn Store>) {
 
     // Each visitor is a contact of its own, in the inbox it came through.
     let hash2 = token();
-    let second = s.create_visitor(&app, &hash2, 9_000).await.unwrap();
+    let second = s
+        .create_visitor(&app, &hash2, 9_000, Some("Firefox/140"))
+        .await
+        .unwrap();
     assert_ne!(second.id, visitor.id);
+    assert_eq!(
+        s.contact_device(ws.id, second.id).await.unwrap(),
+        (Some("Firefox/140".to_owned()), None),
+        "the browser is stored with the contact"
+    );
+    assert_eq!(
+        s.contact_device(ws.id, visitor.id).await.unwrap(),
+        (None, None)
+    );
     assert_eq!(second.inbox_id, app.id);
     let session2 = s.visitor_session(&hash2, 1).await.unwrap().unwrap();
     assert_eq!(
@@ -2154,7 +2166,7 @@ async fn further_visitor_sessions_name_the_existing_contact(store: Arc<dyn Store
     let web = inbox(s, &ws, "Website").await;
     let first_hash = token();
     let alice = s
-        .create_visitor(&web, &first_hash, FAR_FUTURE)
+        .create_visitor(&web, &first_hash, FAR_FUTURE, None)
         .await
         .unwrap();
     let bob = contact(s, &web).await;

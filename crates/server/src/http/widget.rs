@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use livedesk_app::contacts;
+use livedesk_app::visitors;
 use livedesk_core::now_ms;
 use livedesk_core::store::ContactChanges;
 use livedesk_core::values::{DisplayName, Email};
@@ -21,6 +21,7 @@ use uuid::Uuid;
 use super::extract::{Json, Path};
 use crate::auth::{self, Authed, Caller, ClientIp};
 use crate::error::{ApiError, ApiResult};
+use crate::publish;
 use crate::state::SharedState;
 
 /// Starts a visitor session on an inbox, or continues one when a valid token of that inbox
@@ -64,18 +65,15 @@ pub async fn create_session(
             ));
         }
     }
-    // The browser, for the agents' customer panel (clipped; never used for anything else).
-    let user_agent: Option<String> = headers
+    // The browser, for the agents' customer panel (never used for anything else).
+    let user_agent = headers
         .get(axum::http::header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(|ua| ua.chars().take(400).collect());
+        .and_then(|v| v.to_str().ok());
     if let Some(token) = req.visitor_token {
+        // An expired or revoked token, or another inbox's, starts a new visitor below.
         if let Ok(Caller::Visitor(v)) = auth::authenticate(&state, &token).await {
             if v.inbox_id == inbox.id {
-                state
-                    .store
-                    .set_contact_device(v.contact_id, user_agent.as_deref(), None)
-                    .await?;
+                visitors::continue_session(&state.app, &v, user_agent).await?;
                 return Ok((
                     StatusCode::OK,
                     axum::Json(WidgetSession {
@@ -96,14 +94,8 @@ pub async fn create_session(
         .map_err(|wait| ApiError::rate_limited(wait.as_millis() as u64))?;
     let (token, hash) = auth::new_visitor_token();
     let expires_at = now_ms() + state.config.sessions.visitor_ttl_days as i64 * 86_400_000;
-    let contact = state
-        .store
-        .create_visitor(&inbox, &hash, expires_at)
-        .await?;
-    state
-        .store
-        .set_contact_device(contact.id, user_agent.as_deref(), None)
-        .await?;
+    let contact =
+        visitors::start_session(&state.app, &inbox, &hash, expires_at, user_agent).await?;
     Ok((
         StatusCode::CREATED,
         axum::Json(WidgetSession {
@@ -161,45 +153,13 @@ pub async fn update_contact(
     Authed(caller): Authed,
     Json(req): Json<UpdateContact>,
 ) -> ApiResult<axum::Json<VisitorContact>> {
-    let Caller::Visitor(v) = &caller else {
-        return Err(ApiError::forbidden("this call for agents"));
+    let details = visitors::OwnDetails {
+        name: req.name,
+        email: req.email,
+        attributes: req.attributes,
     };
-    let contact = state
-        .store
-        .contact(v.workspace_id, v.contact_id)
-        .await?
-        .ok_or_else(ApiError::unauthorized)?;
-    if contact.verified && (req.name.is_some() || req.email.is_some()) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "a verified contact's name and email are set by the site, not the visitor",
-        ));
-    }
-    let name = req
-        .name
-        .map(|n| DisplayName::parse(&n))
-        .transpose()?
-        .map(|n| n.as_str().to_owned());
-    let email = req
-        .email
-        .map(|e| Email::parse(&e))
-        .transpose()?
-        .map(|e| e.as_str().to_owned());
-    let attributes = req
-        .attributes
-        .map(|a| contacts::merge_attributes(contact.attributes.clone(), a))
-        .transpose()?;
-    let changes = ContactChanges {
-        name,
-        email,
-        attributes,
-        ..ContactChanges::default()
-    };
-    let contact = state
-        .store
-        .update_contact(v.workspace_id, v.contact_id, changes)
-        .await?;
-    crate::events::contact_updated(&state, contact.clone());
+    let done = visitors::update_details(&state.app, &caller, details).await?;
+    let contact = publish::settle(&state, done).await;
     Ok(axum::Json(visitor_contact(contact)))
 }
 
@@ -323,7 +283,7 @@ pub async fn identify(
             let (token, hash) = auth::new_visitor_token();
             let contact = state
                 .store
-                .create_visitor(&inbox, &hash, expires_at)
+                .create_visitor(&inbox, &hash, expires_at, None)
                 .await?;
             let contact = state
                 .store

@@ -548,7 +548,7 @@ async fn forged_expired_and_revoked_tokens_are_refused_over_rest_and_websocket(
         let (token, hash) = auth::new_visitor_token();
         app.state
             .store
-            .create_visitor(&inbox, &hash, expires_at)
+            .create_visitor(&inbox, &hash, expires_at, None)
             .await
             .unwrap();
         visitor_tokens.push(token);

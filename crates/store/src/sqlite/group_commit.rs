@@ -484,7 +484,7 @@ mod tests {
             .await
             .unwrap();
         let contact = store
-            .create_visitor(&inbox, Uuid::new_v4().as_bytes(), i64::MAX)
+            .create_visitor(&inbox, Uuid::new_v4().as_bytes(), i64::MAX, None)
             .await
             .unwrap();
         store

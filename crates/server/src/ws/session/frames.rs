@@ -11,10 +11,8 @@ use uuid::Uuid;
 use super::{encode, Reader};
 use livedesk_app::chat;
 
-use crate::auth::Caller;
 use crate::config::Rate;
 use crate::error::ApiError;
-use crate::events;
 use crate::metrics::count_message;
 use crate::publish;
 use crate::ws::writer::Out;
@@ -24,9 +22,6 @@ pub(super) const CHATTER_RATE: Rate = Rate {
     count: 20,
     per: Duration::from_secs(1),
 };
-
-/// The longest visitor draft passed on to agents.
-const MAX_DRAFT_CHARS: usize = 2000;
 
 impl Reader {
     pub(super) async fn handle(&mut self, frame: ClientFrame) -> Result<(), ApiError> {
@@ -115,14 +110,7 @@ impl Reader {
                     return Ok(());
                 }
                 let caller = self.caller.as_ref().ok_or_else(ApiError::unauthorized)?;
-                // Only a visitor's draft is shown (to agents); it is clipped, never stored.
-                let draft = match caller {
-                    Caller::Visitor(_) if on => {
-                        draft.map(|d| d.chars().take(MAX_DRAFT_CHARS).collect())
-                    }
-                    _ => None,
-                };
-                events::typing(&self.state, &conversation, &caller.author(), on, draft);
+                publish::settle(&self.state, chat::typing(caller, &conversation, on, draft)).await;
                 Ok(())
             }
             ClientFrame::Resume {

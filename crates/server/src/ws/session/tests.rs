@@ -72,7 +72,7 @@ impl Server {
         let (token, hash) = crate::auth::new_visitor_token();
         let expires_at = livedesk_core::now_ms() + 86_400_000;
         let contact = store
-            .create_visitor(&inbox, &hash, expires_at)
+            .create_visitor(&inbox, &hash, expires_at, None)
             .await
             .unwrap();
         let conversation = store
