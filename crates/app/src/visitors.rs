@@ -79,16 +79,7 @@ pub async fn update_details(
             "a verified contact's name and email are set by the site, not the visitor",
         ));
     }
-    let name = details
-        .name
-        .map(|n| DisplayName::parse(&n))
-        .transpose()?
-        .map(|n| n.as_str().to_owned());
-    let email = details
-        .email
-        .map(|e| Email::parse(&e))
-        .transpose()?
-        .map(|e| e.as_str().to_owned());
+    let (name, email) = name_and_email(details.name, details.email)?;
     let attributes = details
         .attributes
         .map(|a| merge_attributes(contact.attributes.clone(), a))
@@ -107,4 +98,20 @@ pub async fn update_details(
         contact.clone(),
         vec![Event::ContactUpdated(contact)],
     ))
+}
+
+/// A name and an e-mail address as a visitor or the site gives them, checked and normalised.
+pub fn name_and_email(
+    name: Option<String>,
+    email: Option<String>,
+) -> Result<(Option<String>, Option<String>)> {
+    let name = name
+        .map(|n| DisplayName::parse(&n))
+        .transpose()?
+        .map(|n| n.as_str().to_owned());
+    let email = email
+        .map(|e| Email::parse(&e))
+        .transpose()?
+        .map(|e| e.as_str().to_owned());
+    Ok((name, email))
 }

@@ -8,7 +8,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use livedesk_app::visitors;
 use livedesk_core::now_ms;
 use livedesk_core::store::ContactChanges;
-use livedesk_core::values::{DisplayName, Email};
 use livedesk_protocol::model::Contact;
 use livedesk_protocol::rest::{
     IdentifyRequest, IdentifyResponse, NewWidgetSession, UpdateContact, VisitorContact,
@@ -215,16 +214,7 @@ pub async fn identify(
             "sub must be 1-200 characters",
         ));
     }
-    let name = claims
-        .name
-        .map(|n| DisplayName::parse(&n))
-        .transpose()?
-        .map(|n| n.as_str().to_owned());
-    let email = claims
-        .email
-        .map(|e| Email::parse(&e))
-        .transpose()?
-        .map(|e| e.as_str().to_owned());
+    let (name, email) = visitors::name_and_email(claims.name, claims.email)?;
     let changes = ContactChanges {
         name,
         email,
